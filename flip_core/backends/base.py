@@ -1,0 +1,63 @@
+"""The generation interface that scorers are written against, and prompt rendering.
+
+A backend turns chat conversations into text. Scorers (FLIP, judges) only build conversations
+and parse outputs, so the same scorer runs on transformers (CPU or GPU) or vLLM unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from flip_core.profiles import DecodingProfile
+from flip_core.prompts import Conversation
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One generated continuation.
+
+    ``num_tokens`` counts generated tokens up to and including the end-of-sequence token (what
+    the model actually produced); ``finished`` is False when the token limit cut it off.
+    """
+
+    text: str
+    num_tokens: int
+    finished: bool
+
+
+class GenerationBackend(Protocol):
+    """Generates ``profile.num_samples`` continuations for each conversation, in input order."""
+
+    model_name: str
+
+    def generate(
+        self,
+        conversations: Sequence[Conversation],
+        profile: DecodingProfile,
+        progress: bool = True,
+    ) -> list[list[Generation]]: ...
+
+
+def chat_template_kwargs(tokenizer: Any) -> dict[str, Any]:
+    """Extra variables for the chat template: ``enable_thinking=False`` where it is understood.
+
+    Thinking models (Qwen3 and others) would otherwise spend the token budget on a hidden
+    monologue; the variable is only passed to templates that mention it, so other templates
+    render exactly as their authors intended.
+    """
+    template = getattr(tokenizer, "chat_template", None) or ""
+    if isinstance(template, dict):
+        template = " ".join(template.values())
+    return {"enable_thinking": False} if "enable_thinking" in template else {}
+
+
+def render_prompt(tokenizer: Any, conversation: Conversation) -> str:
+    """The conversation as the model's own chat-formatted prompt, ready for the assistant turn."""
+    return tokenizer.apply_chat_template(
+        conversation,
+        tokenize=False,
+        add_generation_prompt=True,
+        **chat_template_kwargs(tokenizer),
+    )

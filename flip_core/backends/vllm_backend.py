@@ -1,0 +1,90 @@
+"""Generation with vLLM, for GPU users (``pip install 'flip-reward-bench[vllm]'``).
+
+Prompts are rendered with the model's own chat template through the same function as the
+transformers backend, so both backends send the model identical text; vLLM then schedules the
+whole list itself (continuous batching), so there is no batch size to choose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from flip_core.backends.base import Generation, render_prompt
+from flip_core.errors import FlipConfigError
+from flip_core.models import resolve_model
+from flip_core.profiles import DecodingProfile
+from flip_core.prompts import Conversation
+
+
+class VLLMBackend:
+    """A ``vllm.LLM`` engine; extra keyword options go to ``vllm.LLM`` unchanged."""
+
+    def __init__(
+        self,
+        model: str | None = None,
+        tensor_parallel_size: int = 1,
+        gpu_memory_utilization: float = 0.9,
+        dtype: str = "auto",
+        max_model_len: int | None = None,
+        **llm_options: Any,
+    ) -> None:
+        try:
+            import vllm
+        except ImportError as error:
+            raise FlipConfigError(
+                "the vllm backend needs vLLM: pip install 'flip-reward-bench[vllm]'"
+            ) from error
+        resolved = resolve_model(model)
+        self.model_name = resolved.name
+        options: dict[str, Any] = {
+            "model": resolved.path,
+            "tensor_parallel_size": tensor_parallel_size,
+            "gpu_memory_utilization": gpu_memory_utilization,
+            "dtype": dtype,
+            **llm_options,
+        }
+        if resolved.gguf_file:
+            options["model"] = f"{resolved.path}/{resolved.gguf_file}"
+        if max_model_len is not None:
+            options["max_model_len"] = max_model_len
+        self._vllm = vllm
+        self.llm = vllm.LLM(**options)
+        self.tokenizer = self.llm.get_tokenizer()
+
+    def generate(
+        self,
+        conversations: Sequence[Conversation],
+        profile: DecodingProfile,
+        progress: bool = True,
+    ) -> list[list[Generation]]:
+        # Token ids rather than text: vLLM would add a second BOS token to templates that
+        # already start with one (Llama 3), which transformers' path avoids the same way.
+        prompts = [
+            {
+                "prompt_token_ids": self.tokenizer(
+                    render_prompt(self.tokenizer, conversation), add_special_tokens=False
+                )["input_ids"]
+            }
+            for conversation in conversations
+        ]
+        params = self._vllm.SamplingParams(
+            n=profile.num_samples,
+            temperature=profile.temperature if profile.do_sample else 0.0,
+            top_p=1.0,
+            top_k=-1 if profile.do_sample else 1,
+            max_tokens=profile.max_new_tokens,
+            seed=profile.seed,
+        )
+        outputs = self.llm.generate(prompts, params, use_tqdm=progress)
+        return [
+            [
+                Generation(
+                    text=sample.text,
+                    num_tokens=len(sample.token_ids),
+                    finished=sample.finish_reason == "stop",
+                )
+                for sample in request.outputs
+            ]
+            for request in outputs
+        ]

@@ -1,0 +1,90 @@
+"""Decoding profiles: the named generation settings every result records (conventions.md).
+
+- ``default``: greedy, one run, at most 512 new tokens (deterministic and cheap).
+- ``paper``: the paper's protocol, temperature 0.7, five samples averaged, 512 new tokens.
+- ``cpu``: greedy, at most 128 new tokens, batch 8; for CPU-only machines and the committed
+  results of the bundled 135M model, which otherwise tends to loop until the token limit.
+
+``FLIP_MAX_NEW_TOKENS`` caps ``max_new_tokens`` for every profile (tests set it so that CI
+stays fast); a capped run records the cap in its settings, so it is never mistaken for a full one.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from flip_core.errors import FlipConfigError
+
+MAX_NEW_TOKENS_ENV = "FLIP_MAX_NEW_TOKENS"
+
+
+@dataclass(frozen=True)
+class DecodingProfile:
+    """How to decode: sampling or greedy, how many samples, how long, in what batch size."""
+
+    name: str
+    do_sample: bool
+    temperature: float
+    num_samples: int
+    max_new_tokens: int
+    batch_size: int | None = None
+    seed: int = 1234
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def with_overrides(
+        self, max_new_tokens: int | None = None, batch_size: int | None = None
+    ) -> DecodingProfile:
+        """The same profile with the user's explicit options applied and the env cap enforced."""
+        profile = self
+        if max_new_tokens is not None:
+            if max_new_tokens < 1:
+                raise FlipConfigError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
+            profile = replace(profile, max_new_tokens=max_new_tokens)
+        if batch_size is not None:
+            if batch_size < 1:
+                raise FlipConfigError(f"batch_size must be >= 1, got {batch_size}")
+            profile = replace(profile, batch_size=batch_size)
+        cap = max_new_tokens_cap()
+        if cap is not None and profile.max_new_tokens > cap:
+            profile = replace(profile, max_new_tokens=cap)
+        return profile
+
+
+PROFILES: dict[str, DecodingProfile] = {
+    "default": DecodingProfile(
+        "default", do_sample=False, temperature=0.0, num_samples=1, max_new_tokens=512
+    ),
+    "paper": DecodingProfile(
+        "paper", do_sample=True, temperature=0.7, num_samples=5, max_new_tokens=512
+    ),
+    "cpu": DecodingProfile(
+        "cpu", do_sample=False, temperature=0.0, num_samples=1, max_new_tokens=128, batch_size=8
+    ),
+}
+
+
+def max_new_tokens_cap() -> int | None:
+    """The ``FLIP_MAX_NEW_TOKENS`` cap, or None when unset."""
+    raw = os.environ.get(MAX_NEW_TOKENS_ENV, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise FlipConfigError(f"{MAX_NEW_TOKENS_ENV} must be a positive integer, got {raw!r}")
+    return int(raw)
+
+
+def get_profile(
+    name: str, max_new_tokens: int | None = None, batch_size: int | None = None
+) -> DecodingProfile:
+    """A named profile with explicit overrides and the environment cap applied."""
+    try:
+        profile = PROFILES[name]
+    except KeyError:
+        raise FlipConfigError(
+            f"unknown decoding profile {name!r}; choose one of {', '.join(PROFILES)}"
+        ) from None
+    return profile.with_overrides(max_new_tokens=max_new_tokens, batch_size=batch_size)
