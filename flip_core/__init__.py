@@ -16,9 +16,9 @@ __all__ = [
     "FlipError",
     "FlipInputError",
     "FlipModelError",
-    "FlipScorer",
     "FlipReward",
     "FlipRewardFunction",
+    "FlipScorer",
     "token_f1",
 ]
 

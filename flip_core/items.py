@@ -55,7 +55,9 @@ def rb2_row_to_item(row: Mapping[str, Any], benchmark: str = "rb2") -> Item:
     domain = RB2_DOMAINS.get(subset, str(subset).lower().replace(" ", "_"))
     chosen, rejected = list(row["chosen"]), list(row["rejected"])
     if len(chosen) != 1 or not rejected:
-        raise ValueError(f"expected 1 chosen and >= 1 rejected, got {len(chosen)} and {len(rejected)}")
+        raise ValueError(
+            f"expected 1 chosen and >= 1 rejected, got {len(chosen)} and {len(rejected)}"
+        )
     return Item(
         id=item_id(benchmark, domain, row["id"]),
         instruction=str(row["prompt"]),

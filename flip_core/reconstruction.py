@@ -32,7 +32,9 @@ def on_parse_failure(value: str) -> OnParseFailure:
         return OnParseFailure(value)
     except ValueError:
         choices = ", ".join(v.value for v in OnParseFailure)
-        raise FlipConfigError(f"unknown on_parse_failure {value!r}; choose one of {choices}")
+        raise FlipConfigError(
+            f"unknown on_parse_failure {value!r}; choose one of {choices}"
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -64,9 +64,7 @@ class FlipRewardFunction:
         **kwargs: Any,
     ) -> list[float]:
         if len(prompts) != len(completions):
-            raise FlipInputError(
-                f"got {len(prompts)} prompts but {len(completions)} completions"
-            )
+            raise FlipInputError(f"got {len(prompts)} prompts but {len(completions)} completions")
         column = kwargs.get(self.instruction_column)
         instructions = (
             [str(value) for value in column]
@@ -75,7 +73,7 @@ class FlipRewardFunction:
         )
         items = [
             (instruction, [message_text(completion, role=None)])
-            for instruction, completion in zip(instructions, completions)
+            for instruction, completion in zip(instructions, completions, strict=True)
         ]
         rewards = self.scorer.score_many(items, progress=self.progress)
         return [self.scale * item_rewards[0].reward for item_rewards in rewards]

@@ -138,12 +138,16 @@ class FlipScorer:
         progress: bool = True,
     ) -> list[list[FlipReward]]:
         """Rewards for many (instruction, responses) items, generated in one batched pass."""
-        flat = [(i, j, response) for i, (_, responses) in enumerate(items) for j, response in enumerate(responses)]
+        flat = [
+            (i, j, response)
+            for i, (_, responses) in enumerate(items)
+            for j, response in enumerate(responses)
+        ]
         generations = self.generator.generate(
             [flip_messages(response) for _, _, response in flat], self.profile, progress=progress
         )
         results: list[list[FlipReward]] = [[] for _ in items]
-        for (item_index, response_index, _), samples in zip(flat, generations):
+        for (item_index, response_index, _), samples in zip(flat, generations, strict=True):
             instruction = items[item_index][0]
             reconstructions = tuple(
                 score_reconstruction(

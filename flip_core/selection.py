@@ -118,8 +118,10 @@ def best_of_n_accuracy(
     """Accuracy of a scorer over items, each given as its candidates' scores and gold index."""
     if len(item_scores) != len(gold_indices):
         raise FlipConfigError("item_scores and gold_indices must have the same length")
-    strict = [float(is_strictly_correct(s, g)) for s, g in zip(item_scores, gold_indices)]
-    tie_aware = [tie_aware_credit(s, g) for s, g in zip(item_scores, gold_indices)]
+    strict = [
+        float(is_strictly_correct(s, g)) for s, g in zip(item_scores, gold_indices, strict=True)
+    ]
+    tie_aware = [tie_aware_credit(s, g) for s, g in zip(item_scores, gold_indices, strict=True)]
     return BestOfNAccuracy(
         strict=bootstrap_interval(strict, confidence, seed=seed),
         tie_aware=bootstrap_interval(tie_aware, confidence, seed=seed),

@@ -36,23 +36,36 @@ class TransformersBackend:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         resolved = resolve_model(model)
-        self.model_name = resolved.name
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        torch_dtype = _torch_dtype(dtype, self.device)
+        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         load_options: dict[str, Any] = {"trust_remote_code": trust_remote_code}
         if resolved.gguf_file:
             load_options["gguf_file"] = resolved.gguf_file
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(
-                resolved.path, padding_side="left", **load_options
-            )
-            self.model = AutoModelForCausalLM.from_pretrained(
-                resolved.path, dtype=torch_dtype, **load_options
+            tokenizer = AutoTokenizer.from_pretrained(resolved.path, **load_options)
+            loaded = AutoModelForCausalLM.from_pretrained(
+                resolved.path, dtype=_torch_dtype(dtype, device), **load_options
             )
         except (OSError, ValueError) as error:
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else error
             raise FlipModelError(f"could not load model {model!r}: {first_line}") from error
-        self.model.to(self.device).eval()
+        self._attach(loaded.to(device), tokenizer, resolved.name)
+
+    @classmethod
+    def from_objects(cls, model: Any, tokenizer: Any, name: str) -> TransformersBackend:
+        """Wrap a model and tokenizer that are already loaded (and placed on their device).
+
+        For sharing one model between a scorer and other code, e.g. a training loop.
+        """
+        backend = cls.__new__(cls)
+        backend._attach(model, tokenizer, name)
+        return backend
+
+    def _attach(self, model: Any, tokenizer: Any, name: str) -> None:
+        self.model_name = name
+        self.model = model.eval()
+        self.device = str(model.device)
+        self.tokenizer = tokenizer
+        self.tokenizer.padding_side = "left"  # every row continues from its own last token
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.eos_token_ids = _eos_token_ids(self.model, self.tokenizer)
@@ -74,10 +87,12 @@ class TransformersBackend:
 
         encoded = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
         order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]), reverse=True)
-        batch_size = profile.batch_size or DEFAULT_BATCH_SIZE.get(self.device, 8)
+        batch_size = profile.batch_size or DEFAULT_BATCH_SIZE.get(self.model.device.type, 8)
         results: list[list[Generation]] = [[] for _ in prompts]
         torch.manual_seed(profile.seed)
-        with tqdm(total=len(prompts), desc="generating", unit="prompt", disable=not progress) as bar:
+        with tqdm(
+            total=len(prompts), desc="generating", unit="prompt", disable=not progress
+        ) as bar:
             for start in range(0, len(order), batch_size):
                 batch_indices = order[start : start + batch_size]
                 batch = self.tokenizer.pad(
