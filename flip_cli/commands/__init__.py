@@ -1,0 +1,1 @@
+"""One module per ``flip`` subcommand; each exposes ``register(subparsers)``."""

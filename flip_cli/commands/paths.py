@@ -1,0 +1,26 @@
+"""``flip paths``: where things are installed, so nobody has to guess them.
+
+Prints the lm-eval task folder (for ``lm_eval --include_path``), the converted bundled model
+folder (for ``--model_args pretrained=...``; converting it on first call), and the cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("paths", help="print installed task and model folders")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import harness_tasks
+    from flip_core.models import bundled_model_dir, cache_dir
+
+    print(f"tasks:         {Path(harness_tasks.__file__).parent}")
+    print(f"bundled model: {bundled_model_dir()}")
+    print(f"cache:         {cache_dir()}")
+    return 0

@@ -1,0 +1,42 @@
+"""Entry point of the ``flip`` console script: argument parsing and one-line errors."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from flip_cli.commands import demo, paths, score
+
+SUBCOMMANDS = (score, demo, paths)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="flip",
+        description="FLIP reward bench: small LMs as reward models by backward inference.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in SUBCOMMANDS:
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a subcommand; a FlipError becomes ``flip: error: ...`` and exit status 2."""
+    from flip_core.errors import FlipError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except FlipError as error:
+        print(f"flip: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("flip: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""Shared test set-up: offline Hub, a token cap for real-model tests, and a fake backend."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+# Nothing in the tests may reach the Hugging Face Hub (CI has no route to it).
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+
+from flip_core.backends.base import Generation
+from flip_core.profiles import DecodingProfile
+from flip_core.prompts import Conversation
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Real-model tests cap generation so that CI stays fast; they assert behaviour, not quality.
+TEST_MAX_NEW_TOKENS = "40"
+
+
+class FakeBackend:
+    """A deterministic backend: ``respond(user_message, sample_index) -> text``.
+
+    Records every conversation and profile it was given, so tests can check what a scorer
+    asked for without loading a model.
+    """
+
+    model_name = "fake-lm"
+
+    def __init__(self, respond: Callable[[str, int], str]) -> None:
+        self.respond = respond
+        self.calls: list[tuple[list[Conversation], DecodingProfile]] = []
+
+    def generate(
+        self, conversations: Sequence[Conversation], profile: DecodingProfile, progress: bool = True
+    ) -> list[list[Generation]]:
+        self.calls.append((list(conversations), profile))
+        outputs = []
+        for conversation in conversations:
+            user = conversation[-1]["content"]
+            texts = [self.respond(user, s) for s in range(profile.num_samples)]
+            outputs.append([Generation(t, num_tokens=len(t.split()), finished=True) for t in texts])
+        return outputs
+
+
+@pytest.fixture
+def fake_backend_factory() -> Callable[[Callable[[str, int], str]], FakeBackend]:
+    return FakeBackend
+
+
+@pytest.fixture
+def model_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Environment for subprocesses that run the real bundled model."""
+    env = dict(os.environ)
+    env["FLIP_MAX_NEW_TOKENS"] = TEST_MAX_NEW_TOKENS
+    return env
