@@ -101,7 +101,8 @@ def test_sampled_profile_maps_to_vllm_sampling(vllm_module):
     backend = make_backend("vllm", "some/model")
     outputs = backend.generate([[{"role": "user", "content": "a"}]], get_profile("paper"), False)
     _, params = backend.llm.requests[0]
-    assert (params.n, params.temperature, params.top_p, params.top_k) == (5, 0.7, 1.0, -1)
+    assert (params.n, params.temperature, params.top_p) == (5, 0.7, 1.0)
+    assert not hasattr(params, "top_k")  # vLLM's default: no top-k truncation
     assert len(outputs[0]) == 5 and not outputs[0][1].finished
 
 

@@ -6,6 +6,7 @@ and parse outputs, so the same scorer runs on transformers (CPU or GPU) or vLLM 
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -61,3 +62,28 @@ def render_prompt(tokenizer: Any, conversation: Conversation) -> str:
         add_generation_prompt=True,
         **chat_template_kwargs(tokenizer),
     )
+
+
+class ChatTemplateBackend(ABC):
+    """A backend that renders conversations with the model's own chat template, then generates.
+
+    Rendering in one place means the transformers and vLLM backends send a model identical text.
+    """
+
+    model_name: str
+    tokenizer: Any
+
+    def generate(
+        self,
+        conversations: Sequence[Conversation],
+        profile: DecodingProfile,
+        progress: bool = True,
+    ) -> list[list[Generation]]:
+        prompts = [render_prompt(self.tokenizer, conversation) for conversation in conversations]
+        return self.generate_from_prompts(prompts, profile, progress)
+
+    @abstractmethod
+    def generate_from_prompts(
+        self, prompts: Sequence[str], profile: DecodingProfile, progress: bool = True
+    ) -> list[list[Generation]]:
+        """Generate for prompts that are already chat-formatted, in input order."""

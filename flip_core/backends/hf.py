@@ -13,16 +13,15 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from flip_core.backends.base import Generation, render_prompt
+from flip_core.backends.base import ChatTemplateBackend, Generation
 from flip_core.errors import FlipModelError
 from flip_core.models import resolve_model
 from flip_core.profiles import DecodingProfile
-from flip_core.prompts import Conversation
 
 DEFAULT_BATCH_SIZE = {"cpu": 8, "cuda": 32}
 
 
-class TransformersBackend:
+class TransformersBackend(ChatTemplateBackend):
     """A causal LM loaded with ``AutoModelForCausalLM``; greedy or sampled, batched."""
 
     def __init__(
@@ -70,19 +69,10 @@ class TransformersBackend:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.eos_token_ids = _eos_token_ids(self.model, self.tokenizer)
 
-    def generate(
-        self,
-        conversations: Sequence[Conversation],
-        profile: DecodingProfile,
-        progress: bool = True,
-    ) -> list[list[Generation]]:
-        prompts = [render_prompt(self.tokenizer, conversation) for conversation in conversations]
-        return self.generate_from_prompts(prompts, profile, progress)
-
     def generate_from_prompts(
         self, prompts: Sequence[str], profile: DecodingProfile, progress: bool = True
     ) -> list[list[Generation]]:
-        """Generate for already chat-formatted prompts, in length-sorted batches."""
+        """Generate in length-sorted batches; results come back in the prompts' order."""
         import torch
 
         encoded = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]

@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flip_core.backends.base import Generation, render_prompt
+from flip_core.backends.base import ChatTemplateBackend, Generation
 from flip_core.errors import FlipConfigError
 from flip_core.models import resolve_model
 from flip_core.profiles import DecodingProfile
-from flip_core.prompts import Conversation
 
 
-class VLLMBackend:
+class VLLMBackend(ChatTemplateBackend):
     """A ``vllm.LLM`` engine; extra keyword options go to ``vllm.LLM`` unchanged."""
 
     def __init__(
@@ -52,31 +51,25 @@ class VLLMBackend:
         self.llm = vllm.LLM(**options)
         self.tokenizer = self.llm.get_tokenizer()
 
-    def generate(
-        self,
-        conversations: Sequence[Conversation],
-        profile: DecodingProfile,
-        progress: bool = True,
+    def generate_from_prompts(
+        self, prompts: Sequence[str], profile: DecodingProfile, progress: bool = True
     ) -> list[list[Generation]]:
         # Token ids rather than text: vLLM would add a second BOS token to templates that
-        # already start with one (Llama 3), which transformers' path avoids the same way.
-        prompts = [
-            {
-                "prompt_token_ids": self.tokenizer(
-                    render_prompt(self.tokenizer, conversation), add_special_tokens=False
-                )["input_ids"]
-            }
-            for conversation in conversations
+        # already start with one (Llama 3), which the transformers path avoids the same way.
+        token_prompts = [
+            {"prompt_token_ids": self.tokenizer(prompt, add_special_tokens=False)["input_ids"]}
+            for prompt in prompts
         ]
+        # Explicit parameters replace the model's generation-config defaults (top-k/top-p), so
+        # sampling is pure temperature sampling as in the paper, and temperature 0 is greedy.
         params = self._vllm.SamplingParams(
             n=profile.num_samples,
             temperature=profile.temperature if profile.do_sample else 0.0,
             top_p=1.0,
-            top_k=-1 if profile.do_sample else 1,
             max_tokens=profile.max_new_tokens,
             seed=profile.seed,
         )
-        outputs = self.llm.generate(prompts, params, use_tqdm=progress)
+        outputs = self.llm.generate(token_prompts, params, use_tqdm=progress)
         return [
             [
                 Generation(
