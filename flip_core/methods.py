@@ -1,0 +1,253 @@
+"""The four scoring methods as label-blind protocols: which calls to make, and how to score.
+
+Each method turns an item into model calls (a conversation plus which candidates it shows, in
+the order shown), then turns the raw outputs of those calls into one score per candidate. The
+harness tasks, the results store (which re-scores logged raw outputs) and the reranker all use
+these same two functions, so a score is computed one way only.
+
+Label-blindness: the gold index is never used to build a call. FLIP and the pointwise judge
+see one candidate per call; the pairwise judge sees every ordered pair (both orders, so
+position bias cancels) and a candidate's score is its number of wins; the listwise judge sees
+all candidates in an order shuffled by a seed and the item id, and its answer is mapped back.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import permutations
+from statistics import mean
+from typing import Any
+
+from flip_core.errors import FlipConfigError
+from flip_core.items import Item
+from flip_core.parsing import ParseStatus, parse_index, parse_score, parse_verdict
+from flip_core.prompts import (
+    FLIP_RECONSTRUCTION,
+    JUDGE_LISTWISE,
+    JUDGE_PAIRWISE,
+    JUDGE_POINTWISE,
+    Conversation,
+    PromptTemplate,
+    flip_messages,
+    listwise_messages,
+    pairwise_messages,
+    pointwise_messages,
+)
+from flip_core.reconstruction import OnParseFailure, score_reconstruction
+from flip_core.similarity import Similarity, f1_similarity
+
+Score = float | None
+
+
+@dataclass(frozen=True)
+class Call:
+    """One model call: the conversation, and the candidate indices it shows, in shown order."""
+
+    conversation: Conversation
+    shown: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """What one call's output(s) meant: the parsed value per sample and its parse status."""
+
+    shown: tuple[int, ...]
+    values: tuple[Any, ...]
+    statuses: tuple[ParseStatus, ...]
+
+    @property
+    def failed(self) -> bool:
+        """A call fails when none of its samples parsed."""
+        return all(status is ParseStatus.FAILED for status in self.statuses)
+
+
+@dataclass(frozen=True)
+class ItemScores:
+    """Per-candidate scores (source order) and the per-call details behind them."""
+
+    scores: list[Score]
+    calls: list[CallResult] = field(default_factory=list)
+
+    @property
+    def parse_fail_rate(self) -> float:
+        if not self.calls:
+            return 0.0
+        return sum(call.failed for call in self.calls) / len(self.calls)
+
+
+class Method:
+    """A scoring method: ``calls(item)`` to ask, ``score(item, outputs)`` to read the answers.
+
+    ``outputs[k]`` holds the sampled raw outputs of ``calls(item)[k]`` (one per sample).
+    """
+
+    name: str
+    template: PromptTemplate
+
+    def calls(self, item: Item) -> list[Call]:
+        raise NotImplementedError
+
+    def score(self, item: Item, outputs: Sequence[Sequence[str]]) -> ItemScores:
+        raise NotImplementedError
+
+    def _check(self, item: Item, outputs: Sequence[Sequence[str]]) -> list[Call]:
+        calls = self.calls(item)
+        if len(outputs) != len(calls):
+            raise FlipConfigError(
+                f"{self.name}: item {item.id} needs {len(calls)} outputs, got {len(outputs)}"
+            )
+        if any(len(samples) == 0 for samples in outputs):
+            raise FlipConfigError(f"{self.name}: item {item.id} has a call without output")
+        return calls
+
+
+class FlipMethod(Method):
+    """FLIP: reconstruct the instruction behind each candidate; reward = mean similarity."""
+
+    name = "flip"
+    template = FLIP_RECONSTRUCTION
+
+    def __init__(
+        self,
+        similarity: Similarity = f1_similarity,
+        failure_policy: OnParseFailure = OnParseFailure.RAW_OUTPUT,
+    ) -> None:
+        self.similarity = similarity
+        self.failure_policy = failure_policy
+
+    def calls(self, item: Item) -> list[Call]:
+        return [Call(flip_messages(text), (i,)) for i, text in enumerate(item.candidates)]
+
+    def score(self, item: Item, outputs: Sequence[Sequence[str]]) -> ItemScores:
+        calls = self._check(item, outputs)
+        scores: list[Score] = []
+        results = []
+        for call, samples in zip(calls, outputs, strict=True):
+            reconstructions = [
+                score_reconstruction(raw, item.instruction, self.similarity, self.failure_policy)
+                for raw in samples
+            ]
+            scores.append(mean(r.reward for r in reconstructions))
+            results.append(
+                CallResult(
+                    call.shown,
+                    tuple(r.inferred_instruction for r in reconstructions),
+                    tuple(r.parse_status for r in reconstructions),
+                )
+            )
+        return ItemScores(scores, results)
+
+
+class PointwiseJudge(Method):
+    """Rate each candidate 1-10 on its own; score = mean rating of the samples that parsed."""
+
+    name = "judge_pointwise"
+    template = JUDGE_POINTWISE
+
+    def calls(self, item: Item) -> list[Call]:
+        return [
+            Call(pointwise_messages(item.instruction, text), (i,))
+            for i, text in enumerate(item.candidates)
+        ]
+
+    def score(self, item: Item, outputs: Sequence[Sequence[str]]) -> ItemScores:
+        calls = self._check(item, outputs)
+        scores: list[Score] = []
+        results = []
+        for call, samples in zip(calls, outputs, strict=True):
+            parsed = [parse_score(raw) for raw in samples]
+            ratings = [p.value for p in parsed if p.value is not None]
+            scores.append(mean(ratings) if ratings else None)
+            results.append(
+                CallResult(
+                    call.shown, tuple(p.value for p in parsed), tuple(p.status for p in parsed)
+                )
+            )
+        return ItemScores(scores, results)
+
+
+class PairwiseJudge(Method):
+    """Compare every ordered pair (A, B) and (B, A); score = wins, a failed verdict wins nothing."""
+
+    name = "judge_pairwise"
+    template = JUDGE_PAIRWISE
+
+    def calls(self, item: Item) -> list[Call]:
+        return [
+            Call(
+                pairwise_messages(item.instruction, item.candidates[a], item.candidates[b]), (a, b)
+            )
+            for a, b in permutations(range(len(item.candidates)), 2)
+        ]
+
+    def score(self, item: Item, outputs: Sequence[Sequence[str]]) -> ItemScores:
+        calls = self._check(item, outputs)
+        wins = [0.0] * len(item.candidates)
+        results = []
+        for call, samples in zip(calls, outputs, strict=True):
+            parsed = [parse_verdict(raw) for raw in samples]
+            for verdict in (p.value for p in parsed):
+                if verdict is not None:
+                    winner = call.shown[0] if verdict == "A" else call.shown[1]
+                    wins[winner] += 1.0 / len(samples)
+            results.append(
+                CallResult(
+                    call.shown, tuple(p.value for p in parsed), tuple(p.status for p in parsed)
+                )
+            )
+        return ItemScores(list(wins), results)
+
+
+class ListwiseJudge(Method):
+    """Show all candidates in a seeded shuffled order; score = share of samples picking each.
+
+    The order depends only on ``seed`` and the item id, so reruns and other models see the same
+    order, and the gold candidate's slot is uniformly spread over items.
+    """
+
+    name = "judge_listwise"
+    template = JUDGE_LISTWISE
+
+    def __init__(self, seed: int = 1234) -> None:
+        self.seed = seed
+
+    def order(self, item: Item) -> tuple[int, ...]:
+        shown = list(range(len(item.candidates)))
+        random.Random(f"{self.seed}:{item.id}").shuffle(shown)
+        return tuple(shown)
+
+    def calls(self, item: Item) -> list[Call]:
+        shown = self.order(item)
+        texts = [item.candidates[i] for i in shown]
+        return [Call(listwise_messages(item.instruction, texts), shown)]
+
+    def score(self, item: Item, outputs: Sequence[Sequence[str]]) -> ItemScores:
+        (call,) = self._check(item, outputs)
+        (samples,) = outputs
+        parsed = [parse_index(raw, len(call.shown)) for raw in samples]
+        picks = [0.0] * len(item.candidates)
+        for position in (p.value for p in parsed):
+            if position is not None:
+                picks[call.shown[position]] += 1.0 / len(samples)
+        result = CallResult(
+            call.shown, tuple(p.value for p in parsed), tuple(p.status for p in parsed)
+        )
+        return ItemScores(picks, [result])
+
+
+METHOD_NAMES = ("flip", "judge_pointwise", "judge_pairwise", "judge_listwise")
+
+
+def get_method(name: str, **options: Any) -> Method:
+    """A method by its conventions.md name."""
+    classes: dict[str, type[Method]] = {
+        "flip": FlipMethod,
+        "judge_pointwise": PointwiseJudge,
+        "judge_pairwise": PairwiseJudge,
+        "judge_listwise": ListwiseJudge,
+    }
+    if name not in classes:
+        raise FlipConfigError(f"unknown method {name!r}; choose one of {', '.join(METHOD_NAMES)}")
+    return classes[name](**options)
