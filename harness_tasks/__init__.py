@@ -1,6 +1,7 @@
 """FLIP and the LLM-as-a-judge baselines as lm-evaluation-harness tasks.
 
-This folder is what ``lm_eval --include_path`` points at (``flip paths`` prints it). The task
-YAMLs and their Python task classes are added with the harness work; until then it holds no
-tasks.
+``harness_tasks/tasks/`` is what ``lm_eval --include_path`` points at (``flip paths`` prints
+it). Its YAMLs are generated from :mod:`harness_tasks.catalog`; all of them name one task class,
+:class:`harness_tasks.best_of_n_task.BestOfNTask`, which delegates every scoring decision to
+:mod:`flip_core.methods`. This package never touches the results database.
 """

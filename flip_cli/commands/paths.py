@@ -15,12 +15,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    import harness_tasks
     from flip_core.models import bundled_model_dir, cache_dir
+    from harness_tasks.catalog import TASK_DIR
 
-    print(f"tasks:         {Path(harness_tasks.__file__).parent}")
+    print(f"tasks:         {TASK_DIR}")
     print(f"bundled model: {bundled_model_dir()}")
     print(f"cache:         {cache_dir()}")
     return 0

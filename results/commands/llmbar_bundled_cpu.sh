@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The committed LLMBar Adversarial runs of the bundled model (SmolLM2-135M-Instruct, cpu
+# profile, all 319 pairs): one lm_eval run per task, written under results/raw/ as it finishes,
+# so an interruption loses at most the task in progress. Re-running skips finished tasks.
+#   usage: bash results/commands/llmbar_bundled_cpu.sh [TASK ...]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+: "${FLIP_DATA_DIR:=$(cd .. && pwd)/shared/data}"
+export FLIP_DATA_DIR HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
+model_dir=$(.venv/bin/python -c "from flip_core.models import bundled_model_dir; print(bundled_model_dir())")
+tasks=("$@")
+if [ ${#tasks[@]} -eq 0 ]; then
+  for method in flip judge_pointwise judge_listwise; do
+    for domain in neighbor gptinst gptout manual; do tasks+=("${method}_llmbar_${domain}"); done
+  done
+fi
+for task in "${tasks[@]}"; do
+  out="results/raw/llmbar-smollm2-135m-cpu/${task}"
+  if compgen -G "${out}/*/results_*.json" > /dev/null; then echo "skip ${task} (done)"; continue; fi
+  rm -rf "${out}"
+  echo "run ${task}"
+  .venv/bin/lm_eval --model hf \
+    --model_args "pretrained=${model_dir},dtype=float32" \
+    --device cpu --batch_size 8 \
+    --tasks "${task}" --include_path harness_tasks/tasks \
+    --apply_chat_template --log_samples --output_path "${out}" \
+    --metadata '{"profile": "cpu"}'
+done

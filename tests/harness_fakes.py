@@ -1,0 +1,116 @@
+"""A deterministic fake lm-eval model and crafted benchmark files for harness task tests."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from lm_eval.api.model import LM
+
+QUALITY = {"GOOD": 9, "fine": 6, "weak": 4, "bad": 1}
+
+
+def quality_of(text: str) -> int:
+    return next((value for word, value in QUALITY.items() if word in text), 0)
+
+
+def shown_responses(prompt: str) -> list[str]:
+    """Candidate texts in a rendered prompt, in the order shown."""
+    return re.findall(r"\[Response(?: [A-Z0-9]+)?\]\n(.*?)(?:\n\n|<\|im_end\|>|$)", prompt, re.S)
+
+
+class ContentJudgeLM(LM):
+    """Answers every method by the content it is shown (quality words), never by position.
+
+    ``mode="garbage"`` answers nonsense, to exercise parse failures. Records every request.
+    """
+
+    def __init__(self, mode: str = "content") -> None:
+        super().__init__()
+        self.mode = mode
+        self.requests: list[tuple[str, dict]] = []
+
+    @property
+    def tokenizer_name(self) -> str:
+        return "fake-chatml"
+
+    def chat_template(self, chat_template: bool | str = False) -> str | None:
+        return "fake-chatml" if chat_template else None
+
+    def apply_chat_template(self, chat_history, add_generation_prompt: bool = True) -> str:
+        text = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in chat_history)
+        return text + ("<|im_start|>assistant\n" if add_generation_prompt else "")
+
+    def generate_until(self, requests) -> list[str]:
+        outputs = []
+        for request in requests:
+            prompt, gen_kwargs = request.args
+            self.requests.append((prompt, gen_kwargs))
+            outputs.append(self.answer(prompt))
+        return outputs
+
+    def answer(self, prompt: str) -> str:
+        if self.mode == "garbage":
+            return "I am not sure what you mean."
+        texts = shown_responses(prompt)
+        if "instruction reconstructor" in prompt:
+            guess = "answer the question well" if "GOOD" in texts[0] else "something else"
+            return json.dumps({"REASONING": "r", "INFERRED INSTRUCTION": guess})
+        if '"SCORE"' in prompt:
+            return json.dumps({"REASONING": "r", "SCORE": quality_of(texts[0])})
+        if '"BETTER_RESPONSE"' in prompt:
+            better = "A" if quality_of(texts[0]) > quality_of(texts[1]) else "B"
+            return json.dumps({"REASONING": "r", "BETTER_RESPONSE": better})
+        best = max(range(len(texts)), key=lambda i: quality_of(texts[i]))
+        return json.dumps({"REASONING": "r", "BEST_RESPONSE_INDEX": best})
+
+    def loglikelihood(self, requests):
+        return [(-1.0, False) for _ in requests]
+
+    def loglikelihood_rolling(self, requests):
+        return [-1.0 for _ in requests]
+
+
+def write_crafted_data(root: Path) -> Path:
+    """RewardBench 2 and LLMBar files whose gold candidate says GOOD, in varying positions."""
+    (root / "reward-bench-2").mkdir(parents=True)
+    rows = []
+    for subset in ("Focus", "Factuality", "Precise IF", "Math"):
+        for k in range(3):
+            rows.append(
+                {
+                    "id": f"{subset[:3]}{k}",
+                    "prompt": "answer the question well",
+                    "chosen": [f"a GOOD reply {k}"],
+                    "rejected": [f"a fine reply {k}", f"a weak reply {k}", f"a bad reply {k}"],
+                    "subset": subset,
+                }
+            )
+    (root / "reward-bench-2" / "test.jsonl").write_text(
+        "".join(json.dumps(row) + "\n" for row in rows)
+    )
+    (root / "llmbar").mkdir()
+    for name in (
+        "Adversarial_Neighbor",
+        "Adversarial_GPTInst",
+        "Adversarial_GPTOut",
+        "Adversarial_Manual",
+        "Natural",
+    ):
+        pairs = [
+            {
+                "input": "answer the question well",
+                "output_1": "GOOD one",
+                "output_2": "bad one",
+                "label": 1,
+            },
+            {
+                "input": "answer the question well",
+                "output_1": "weak one",
+                "output_2": "GOOD two",
+                "label": 2,
+            },
+        ]
+        (root / "llmbar" / f"{name}.json").write_text(json.dumps(pairs))
+    return root
