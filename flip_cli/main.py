@@ -6,9 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from flip_cli.commands import demo, paths, score
+from flip_cli.commands import demo, paths, score, summarize
 
-SUBCOMMANDS = (score, demo, paths)
+SUBCOMMANDS = (score, demo, paths, summarize)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -31,7 +31,7 @@ from lm_eval.api.task import ConfigurableTask
 
 from flip_core.benchmarks import load_benchmark
 from flip_core.errors import FlipConfigError
-from flip_core.items import Item
+from flip_core.logged_samples import document_item, item_document
 from flip_core.methods import Method, get_method
 from flip_core.profiles import get_profile
 from flip_core.selection import is_strictly_correct, tie_aware_credit
@@ -71,37 +71,12 @@ class BestOfNTask(ConfigurableTask):
 
     def download(self, dataset_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:
         loaded = load_benchmark(self.benchmark, self.domain)
-        docs = [self._doc(item, loaded.source, loaded.revision) for item in loaded.items]
+        seed = SHUFFLE_SEED if self.method_name == "judge_listwise" else None
+        docs = [
+            item_document(item, self.method, loaded.source, loaded.revision, seed)
+            for item in loaded.items
+        ]
         self.dataset = {"test": datasets.Dataset.from_list(docs)}
-
-    def _doc(self, item: Item, source: str, revision: str) -> dict[str, Any]:
-        """The logged document: the item, and how this method shows it to the model."""
-        return {
-            "item_id": item.id,
-            "instruction": item.instruction,
-            "candidates": list(item.candidates),
-            "gold_index": item.gold_index,
-            "benchmark": self.benchmark,
-            "domain": self.domain,
-            "dataset_source": source,
-            "dataset_revision": revision,
-            "method": self.method_name,
-            "prompt_template": self.method.template.name,
-            "prompt_hash": self.method.template.hash,
-            "shuffle_seed": SHUFFLE_SEED if self.method_name == "judge_listwise" else None,
-            "calls_shown": [list(call.shown) for call in self.method.calls(item)],
-        }
-
-    @staticmethod
-    def _item(doc: dict[str, Any]) -> Item:
-        return Item(
-            id=doc["item_id"],
-            instruction=doc["instruction"],
-            candidates=tuple(doc["candidates"]),
-            gold_index=doc["gold_index"],
-            benchmark=doc["benchmark"],
-            domain=doc["domain"],
-        )
 
     def has_training_docs(self) -> bool:
         return False
@@ -137,7 +112,7 @@ class BestOfNTask(ConfigurableTask):
         if num_fewshot:
             raise FlipConfigError(f"{self.config.task}: few-shot examples are not supported")
         prompts = []
-        for call in self.method.calls(self._item(doc)):
+        for call in self.method.calls(document_item(doc)):
             messages = [dict(message) for message in call.conversation]
             if system_instruction:
                 messages[0]["content"] = f"{system_instruction}\n\n{messages[0]['content']}"
@@ -167,7 +142,7 @@ class BestOfNTask(ConfigurableTask):
     # --- metrics -----------------------------------------------------------------------
 
     def process_results(self, doc: dict[str, Any], results: list[str]) -> dict[str, float]:
-        item = self._item(doc)
+        item = document_item(doc)
         scored = self.method.score(item, [[output] for output in results])
         strict = float(is_strictly_correct(scored.scores, item.gold_index))
         metrics = {

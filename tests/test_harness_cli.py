@@ -89,6 +89,21 @@ def test_demo_tasks_through_the_lm_eval_cli(tmp_path):
     check_run(tmp_path, results, tasks, {"flip_demo": 4, "judge_pointwise_demo": 4})
     assert "mean_reward_chosen,none" in results["results"]["flip_demo"]
 
+    summary = subprocess.run(
+        [str(Path(sys.executable).parent / "flip"), "summarize", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    assert summary.returncode == 0, summary.stderr
+    for task in tasks:
+        line = next(row for row in summary.stdout.splitlines() if row.startswith(task))
+        assert "(limited)" in line  # --limit runs are always marked
+    # re-scored from raw outputs, the table agrees with what the task computed in the run
+    flip_line = next(r for r in summary.stdout.splitlines() if r.startswith("flip_demo"))
+    assert f"{results['results']['flip_demo']['acc,none'] * 100:.1f}" in flip_line
+
 
 def test_llmbar_tasks_through_the_lm_eval_cli(tmp_path):
     if not (SHARED_DATA / "llmbar").is_dir():

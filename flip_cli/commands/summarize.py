@@ -1,0 +1,109 @@
+"""``flip summarize PATH``: accuracy tables straight from lm-eval output folders.
+
+Every score is recomputed from the logged raw outputs with flip_core (metric values in the
+files are not used), so the table is what the results store will hold. Per task: strict
+best-of-N accuracy with a 95% bootstrap interval, tie-aware accuracy, parse failures, and the
+chance and length baselines on the same items; per method and benchmark: the plain mean of the
+domains (as the paper reports) and the accuracy pooled over all items.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+_SAMPLES_NAME = re.compile(r"^samples_(?P<task>.+)_(?P<time>\d{4}-\d{2}-\d{2}T[\d\-.]+)\.jsonl$")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "summarize",
+        help="accuracy tables from lm-eval output folders, re-scored from raw outputs",
+        description=__doc__,
+    )
+    parser.add_argument("path", help="an lm-eval --output_path folder (searched recursively)")
+    parser.set_defaults(handler=run)
+
+
+def newest_sample_files(root: Path) -> dict[str, Path]:
+    """The newest ``samples_<task>_<time>.jsonl`` per task below ``root``."""
+    newest: dict[str, tuple[str, Path]] = {}
+    for path in root.rglob("samples_*.jsonl"):
+        match = _SAMPLES_NAME.match(path.name)
+        if match and match["time"] > newest.get(match["task"], ("", path))[0]:
+            newest[match["task"]] = (match["time"], path)
+    return {task: path for task, (_, path) in sorted(newest.items())}
+
+
+def _limit_of(samples_file: Path) -> Any:
+    """The ``--limit`` of the run that wrote a samples file (its results file sits beside it)."""
+    stamp = _SAMPLES_NAME.match(samples_file.name)["time"]
+    results = samples_file.with_name(f"results_{stamp}.json")
+    if not results.is_file():
+        return None
+    try:
+        return json.loads(results.read_text())["config"].get("limit")
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def run(args: argparse.Namespace) -> int:
+    from flip_core.baselines import chance_accuracy, length_scores
+    from flip_core.errors import FlipInputError
+    from flip_core.logged_samples import read_samples
+    from flip_core.selection import best_of_n_accuracy, bootstrap_interval, is_strictly_correct
+
+    root = Path(args.path)
+    if not root.is_dir():
+        raise FlipInputError(f"{root} is not a folder")
+    files = newest_sample_files(root)
+    if not files:
+        raise FlipInputError(f"no samples_*.jsonl files below {root} (run lm_eval --log_samples)")
+
+    header = (
+        f"{'task':34} {'n':>4}  {'acc [95% CI]':22} {'tie-aware':>9} {'parse fail':>10}  "
+        f"{'chance':>6} {'longest':>7} {'shortest':>8}"
+    )
+    print(header)
+    per_group: dict[tuple[str, str], list[tuple[float, list[float]]]] = defaultdict(list)
+    for task, path in files.items():
+        samples = list(read_samples(path))
+        if not samples:
+            raise FlipInputError(f"{path} holds no samples")
+        items = [sample.item for sample in samples]
+        scored = [sample.rescore() for sample in samples]
+        golds = [item.gold_index for item in items]
+        accuracy = best_of_n_accuracy([s.scores for s in scored], golds)
+        longest, shortest = (
+            best_of_n_accuracy([length_scores(i.candidates, rule) for i in items], golds).strict
+            for rule in ("longest", "shortest")
+        )
+        chance = sum(chance_accuracy(len(i.candidates)) for i in items) / len(items)
+        parse_fail = sum(s.parse_fail_rate for s in scored) / len(scored)
+        limited = " (limited)" if _limit_of(path) is not None else ""
+        print(
+            f"{task + limited:34} {len(items):>4}  {accuracy.strict.format():22} "
+            f"{accuracy.tie_aware.value * 100:9.1f} {parse_fail * 100:10.1f}  "
+            f"{chance * 100:6.1f} {longest.value * 100:7.1f} {shortest.value * 100:8.1f}"
+        )
+        doc = samples[0].doc
+        strict_values = [
+            float(is_strictly_correct(s.scores, gold))
+            for s, gold in zip(scored, golds, strict=True)
+        ]
+        per_group[(doc["method"], doc["benchmark"])].append((accuracy.strict.value, strict_values))
+
+    print("\nper method and benchmark (domain mean = plain mean of domains; pooled = all items)")
+    for (method, benchmark), domains in sorted(per_group.items()):
+        domain_mean = sum(value for value, _ in domains) / len(domains)
+        pooled = bootstrap_interval([v for _, values in domains for v in values])
+        print(
+            f"{method + '_' + benchmark:34} domains {len(domains)}  domain mean "
+            f"{domain_mean * 100:.1f}  pooled {pooled.format()} (n={pooled.n})"
+        )
+    print("(accuracy in %: strict best-of-N, the chosen must score strictly above every rejected)")
+    return 0
