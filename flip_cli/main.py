@@ -6,9 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from flip_cli.commands import demo, paths, score, summarize
+from flip_cli.commands import demo, evaluate, paths, score, store, summarize
 
-SUBCOMMANDS = (score, demo, paths, summarize)
+SUBCOMMANDS = (score, demo, evaluate, paths, summarize, store)
 
 
 def build_parser() -> argparse.ArgumentParser:

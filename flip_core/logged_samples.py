@@ -35,6 +35,10 @@ DOC_FIELDS = (
 )
 
 
+LOGGED_METRICS = ("acc", "acc_tie_aware", "parse_fail_rate")
+"""Per-sample metric values lm-eval logs; compared with recomputed ones, never used."""
+
+
 def item_document(
     item: Item, method: Method, source: str, revision: str, shuffle_seed: int | None
 ) -> dict[str, Any]:
@@ -80,6 +84,7 @@ class LoggedSample:
 
     doc: dict[str, Any]
     outputs: list[list[str]]
+    logged_metrics: dict[str, float]
 
     @property
     def item(self) -> Item:
@@ -115,7 +120,8 @@ def read_samples(path: str | Path) -> Iterator[LoggedSample]:
             if missing:
                 raise ValueError(f"not a flip-reward-bench document (missing {missing[0]})")
             outputs = [list(map(str, response)) for response in record["resps"]]
+            logged = {name: float(record[name]) for name in LOGGED_METRICS if name in record}
         except (ValueError, KeyError, TypeError) as error:
             reason = f"missing key {error}" if isinstance(error, KeyError) else str(error)
             raise FlipInputError(f"{path}:{number}: {reason.splitlines()[0]}") from None
-        yield LoggedSample(doc, outputs)
+        yield LoggedSample(doc, outputs, logged)

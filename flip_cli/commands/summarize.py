@@ -52,12 +52,17 @@ def _limit_of(samples_file: Path) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    print_summary(Path(args.path))
+    return 0
+
+
+def print_summary(root: Path) -> None:
+    """The per-task and per-method tables for every newest samples file below ``root``."""
     from flip_core.baselines import chance_accuracy, length_scores
     from flip_core.errors import FlipInputError
     from flip_core.logged_samples import read_samples
     from flip_core.selection import best_of_n_accuracy, bootstrap_interval, is_strictly_correct
 
-    root = Path(args.path)
     if not root.is_dir():
         raise FlipInputError(f"{root} is not a folder")
     files = newest_sample_files(root)
@@ -106,4 +111,3 @@ def run(args: argparse.Namespace) -> int:
             f"{domain_mean * 100:.1f}  pooled {pooled.format()} (n={pooled.n})"
         )
     print("(accuracy in %: strict best-of-N, the chosen must score strictly above every rejected)")
-    return 0

@@ -1,0 +1,119 @@
+"""``flip eval``: the one-command submission path.
+
+Runs this project's lm-eval tasks for a model (lm-eval's ``simple_evaluate``), writes the raw
+output under ``results/raw/``, ingests it into the store, and prints the summary table with
+chance and the length baselines. Model responses are cached per model and profile, so a run
+that is interrupted resumes where it stopped instead of asking the model again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from flip_core.methods import METHOD_NAMES
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "eval",
+        help="evaluate a model with lm-eval, store and summarise the results",
+        description=__doc__,
+    )
+    parser.add_argument(
+        "--model", default="default", help="'default' (bundled model), a model folder, or a Hub id"
+    )
+    parser.add_argument(
+        "--methods",
+        default=",".join(METHOD_NAMES),
+        help=f"comma-separated, from {', '.join(METHOD_NAMES)}",
+    )
+    parser.add_argument("--benchmark", choices=("rb2", "llmbar", "demo"), required=True)
+    parser.add_argument(
+        "--domains", help="comma-separated domains (default: the benchmark's averaged domains)"
+    )
+    parser.add_argument("--profile", choices=("default", "cpu"), default="default")
+    parser.add_argument("--limit", type=int, help="only the first N items per task (flagged)")
+    parser.add_argument("--backend", choices=("hf", "vllm"), default="hf")
+    parser.add_argument("--batch-size", default="8", help="lm-eval batch size (or 'auto')")
+    parser.add_argument("--device", help="cpu, cuda, ... (hf backend; default: lm-eval's)")
+    parser.add_argument("--dtype", help="model dtype (default: float32 on CPU, else auto)")
+    parser.add_argument("--output", default="results/raw", help="where raw output is written")
+    parser.add_argument("--db", help="SQLAlchemy URL (default: sqlite:///results/flip.db)")
+    parser.set_defaults(handler=run)
+
+
+def task_names(methods: list[str], benchmark: str, domains: list[str] | None) -> list[str]:
+    from flip_core.errors import FlipConfigError
+    from harness_tasks.catalog import GROUP_DOMAINS, TASK_DOMAINS
+
+    unknown = [m for m in methods if m not in METHOD_NAMES]
+    if unknown:
+        raise FlipConfigError(
+            f"unknown method {unknown[0]!r}; choose from {', '.join(METHOD_NAMES)}"
+        )
+    if benchmark == "demo":
+        return [f"{method}_demo" for method in methods]
+    chosen = domains or list(GROUP_DOMAINS[benchmark])
+    bad = [d for d in chosen if d not in TASK_DOMAINS[benchmark]]
+    if bad:
+        choices = ", ".join(TASK_DOMAINS[benchmark])
+        raise FlipConfigError(f"unknown {benchmark} domain {bad[0]!r}; choose from {choices}")
+    return [f"{method}_{benchmark}_{domain}" for method in methods for domain in chosen]
+
+
+def run(args: argparse.Namespace) -> int:
+    from flip_cli.commands.summarize import print_summary
+    from flip_cli.harness_run import run_tasks
+    from flip_core.errors import FlipConfigError
+    from flip_core.models import resolve_model
+    from flip_store.database import open_engine
+    from flip_store.ingest import ingest_path
+
+    if args.limit is not None and args.limit < 1:
+        raise FlipConfigError(f"--limit must be >= 1, got {args.limit}")
+    tasks = task_names(
+        [m.strip() for m in args.methods.split(",") if m.strip()],
+        args.benchmark,
+        [d.strip() for d in args.domains.split(",")] if args.domains else None,
+    )
+    engine = open_engine(args.db, create=True)  # fail on a bad database before the long part
+    resolved = resolve_model(args.model)
+    model_args = {"pretrained": resolved.path, "enable_thinking": False}
+    if resolved.gguf_file:
+        model_args["gguf_file"] = resolved.gguf_file
+    on_cpu = args.device == "cpu" or (args.device is None and not _cuda_available())
+    if args.backend == "hf":
+        model_args["dtype"] = args.dtype or ("float32" if on_cpu else "auto")
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", resolved.name).strip("_")[:80]
+    run_name = f"{slug}-{args.profile}" + (f"-limit{args.limit}" if args.limit else "")
+    output = Path(args.output) / run_name
+    cache = Path("results") / "cache" / run_name
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    print(
+        f"flip eval: {len(tasks)} tasks, model {resolved.name}, profile {args.profile}"
+        + (f", limit {args.limit}" if args.limit else "")
+        + f"; raw output in {output}"
+    )
+    results_file = run_tasks(
+        args.backend,
+        tasks,
+        output,
+        model_args=model_args,
+        profile=args.profile,
+        batch_size=args.batch_size,
+        device=args.device or ("cpu" if on_cpu else None),
+        limit=args.limit,
+        use_cache=str(cache),
+    )
+    report = ingest_path(engine, results_file)
+    print()
+    print_summary(results_file.parent)
+    return 1 if report.rejected else 0
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()

@@ -1,0 +1,69 @@
+"""``flip ingest``, ``flip models``, ``flip runs``: fill the results store and list it."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    ingest = subparsers.add_parser(
+        "ingest",
+        help="store lm-eval output folders, re-scored from their raw outputs",
+        description="Read lm-eval --output_path folders (results_*.json and samples_*.jsonl), "
+        "validate them against the benchmark data, re-score every raw output and store each "
+        "run in one transaction. Re-ingesting changes nothing.",
+    )
+    ingest.add_argument("path", help="an lm-eval output folder or results_*.json file")
+    _add_db_option(ingest)
+    ingest.set_defaults(handler=run_ingest)
+
+    models = subparsers.add_parser("models", help="list the models in the store")
+    _add_db_option(models)
+    models.set_defaults(handler=run_models)
+
+    runs = subparsers.add_parser("runs", help="list the runs in the store")
+    _add_db_option(runs)
+    runs.set_defaults(handler=run_runs)
+
+
+def _add_db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", help="SQLAlchemy URL (default: $FLIP_DB_URL, else sqlite:///results/flip.db)"
+    )
+
+
+def run_ingest(args: argparse.Namespace) -> int:
+    from flip_store.database import open_engine
+    from flip_store.ingest import ingest_path
+
+    engine = open_engine(args.db, create=True)
+    report = ingest_path(engine, args.path)
+    print(
+        f"\n{len(report.stored)} stored, {len(report.unchanged)} already stored, "
+        f"{len(report.skipped)} skipped, {len(report.rejected)} rejected"
+    )
+    return 1 if report.rejected else 0
+
+
+def run_models(args: argparse.Namespace) -> int:
+    from flip_store.database import open_engine
+    from flip_store.queries import list_models
+
+    for model in list_models(open_engine(args.db, read_only=True)):
+        size = f"{model.parameters / 1e9:.2f}B" if model.parameters else "-"
+        print(f"{model.name:60} {model.family or '-':10} {size:>7} {model.runs:>4} runs")
+    return 0
+
+
+def run_runs(args: argparse.Namespace) -> int:
+    from flip_store.database import open_engine
+    from flip_store.queries import list_runs
+
+    for run in list_runs(open_engine(args.db, read_only=True)):
+        limited = f" limit={run.limit:g}" if run.limit is not None else ""
+        acc = "-" if run.acc is None else f"{run.acc * 100:.1f}"
+        print(
+            f"{run.id:>5} {run.task:34} {run.model:45} {run.profile:8} n={run.n:<5} "
+            f"acc={acc}{limited}"
+        )
+    return 0

@@ -1,0 +1,111 @@
+"""Model-free reference runs, computed from the stored items (conventions.md).
+
+Per benchmark domain, three runs with baseline "models": a uniformly random pick (its
+expected accuracy, 1/N per item), always the longest candidate, always the shortest (ties at
+the top count as wrong, as for every method). They are refreshed whenever the domain's stored
+items change, so they always describe exactly the items the models were scored on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from flip_core.baselines import chance_accuracy, length_scores
+from flip_core.selection import bootstrap_interval, is_strictly_correct, pick_best, tie_aware_credit
+from flip_store.rows import delete_run, insert_missing
+from flip_store.schema import Item, Metric, Model, Outcome, Run
+
+BASELINES = {
+    "baseline_random": "baseline: random pick (expected value)",
+    "baseline_longest": "baseline: always the longest",
+    "baseline_shortest": "baseline: always the shortest",
+}
+
+
+def refresh_baselines(session: Session, benchmark: str, domain: str) -> None:
+    items = session.scalars(
+        select(Item)
+        .where(Item.benchmark == benchmark, Item.domain == domain, Item.gold_index.is_not(None))
+        .options(selectinload(Item.candidates))
+        .order_by(Item.id)
+    ).all()
+    if not items:
+        return
+    digest = hashlib.sha256(f"{benchmark}:{domain}:".encode())
+    for item in items:
+        digest.update(item.id.encode() + b"\0" + item.dataset_revision.encode() + b"\n")
+    for method, model_name in BASELINES.items():
+        fingerprint = hashlib.sha256(f"{method}:{digest.hexdigest()}".encode()).hexdigest()
+        if session.scalar(select(Run.id).where(Run.fingerprint == fingerprint)) is not None:
+            continue
+        insert_missing(
+            session,
+            Model,
+            [{"name": model_name, "family": "baseline", "is_baseline": True}],
+            ["name"],
+        )
+        model_id = session.scalar(select(Model.id).where(Model.name == model_name))
+        for stale in session.scalars(
+            select(Run.id).where(
+                Run.model_id == model_id, Run.benchmark == benchmark, Run.domain == domain
+            )
+        ).all():
+            delete_run(session, stale)
+        run = Run(
+            fingerprint=fingerprint,
+            model_id=model_id,
+            task=f"{method}_{benchmark}_{domain}",
+            method=method,
+            benchmark=benchmark,
+            domain=domain,
+            profile="none",
+            dataset_revision=items[0].dataset_revision,
+            ingested_at=datetime.now(UTC),
+            token_count_method="none",
+        )
+        session.add(run)
+        session.flush()
+        strict, tie_aware = [], []
+        for item in items:
+            texts = [c.text for c in item.candidates]
+            if method == "baseline_random":
+                expected = chance_accuracy(len(texts))
+                outcome = Outcome(
+                    run_id=run.id,
+                    item_id=item.id,
+                    picked_position=None,
+                    correct=False,
+                    tie_aware=expected,
+                    parse_fail_rate=0.0,
+                )
+                strict.append(expected)
+            else:
+                scores = length_scores(texts, method.removeprefix("baseline_"))
+                correct = is_strictly_correct(scores, item.gold_index)
+                outcome = Outcome(
+                    run_id=run.id,
+                    item_id=item.id,
+                    picked_position=pick_best(scores),
+                    correct=correct,
+                    tie_aware=tie_aware_credit(scores, item.gold_index),
+                    parse_fail_rate=0.0,
+                )
+                strict.append(float(correct))
+            tie_aware.append(outcome.tie_aware)
+            session.add(outcome)
+        for name, values in (("acc", strict), ("acc_tie_aware", tie_aware)):
+            interval = bootstrap_interval(values)
+            session.add(
+                Metric(
+                    run_id=run.id,
+                    name=name,
+                    value=interval.value,
+                    ci_low=interval.low,
+                    ci_high=interval.high,
+                    n=interval.n,
+                )
+            )

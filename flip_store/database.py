@@ -1,0 +1,170 @@
+"""Opening the results database: SQLite by default, any SQLAlchemy URL (PostgreSQL for hosts).
+
+SQLite is configured for one writer and many readers at once: WAL journal (the leaderboard
+reads while an ingest writes), foreign keys on, ``synchronous=NORMAL``, and a busy timeout so
+that a second writer waits instead of failing at once. Every way of failing to open a database
+(missing, read-only, locked, from a newer schema) ends in one :class:`FlipStoreError` line.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from flip_core.errors import FlipError
+from flip_store.migrations import migrate
+from flip_store.schema import SCHEMA_VERSION, Base, SchemaInfo
+
+DB_URL_ENV = "FLIP_DB_URL"
+DEFAULT_DB_PATH = Path("results") / "flip.db"
+BUSY_TIMEOUT_SECONDS = 30.0
+
+
+class FlipStoreError(FlipError):
+    """The database cannot be opened, read or written; the message says why and what to do."""
+
+
+def default_url() -> str:
+    """``$FLIP_DB_URL``, else ``sqlite:///results/flip.db`` (relative to the working folder)."""
+    return os.environ.get(DB_URL_ENV) or f"sqlite:///{DEFAULT_DB_PATH}"
+
+
+def _describe(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def _sqlite_path(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def open_engine(
+    url: str | None = None,
+    *,
+    create: bool = False,
+    read_only: bool = False,
+    busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+) -> Engine:
+    """An engine on a database whose schema is current.
+
+    ``create``: build the tables in a new or empty database, and migrate an older one.
+    ``read_only``: SQLite is opened in read-only mode (the leaderboard), other back ends rely on
+    the account's rights.
+    """
+    url = url or default_url()
+    try:
+        sqlite_path = _sqlite_path(url)
+    except ArgumentError:
+        raise FlipStoreError(f"not a database URL: {url!r}") from None
+    connect_args: dict[str, object] = {}
+    if sqlite_path is not None:
+        if not sqlite_path.exists():
+            if not create:
+                raise FlipStoreError(
+                    f"no database at {sqlite_path}; build it with `flip ingest results/raw`"
+                )
+            try:
+                sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise FlipStoreError(f"cannot create {sqlite_path.parent}: {error}") from None
+        connect_args["timeout"] = busy_timeout
+        if read_only:
+            url = f"sqlite:///file:{sqlite_path.resolve()}?mode=ro&uri=true"
+    try:
+        engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    except (ArgumentError, ImportError, ValueError) as error:
+        raise FlipStoreError(f"cannot use database {_describe(url)}: {error}") from None
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine, busy_timeout, read_only)
+    _prepare_schema(engine, url, create)
+    return engine
+
+
+def _configure_sqlite(engine: Engine, busy_timeout: float, read_only: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def set_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if not read_only:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+
+def _prepare_schema(engine: Engine, url: str, create: bool) -> None:
+    where = _describe(url)
+    try:
+        with engine.begin() as connection:
+            tables = set(inspect(connection).get_table_names())
+            if "schema_info" not in tables:
+                if tables:
+                    raise FlipStoreError(f"{where} holds tables that are not a flip results store")
+                if not create:
+                    raise FlipStoreError(f"{where} is empty; build it with `flip ingest`")
+                Base.metadata.create_all(connection)
+                connection.execute(
+                    SchemaInfo.__table__.insert().values(id=1, version=SCHEMA_VERSION)
+                )
+                return
+            version = connection.execute(select(SchemaInfo.version)).scalar_one_or_none()
+            if version is None:
+                raise FlipStoreError(f"{where} has no schema version row; it is damaged")
+            if version > SCHEMA_VERSION:
+                raise FlipStoreError(
+                    f"{where} has schema version {version}, newer than this flip-reward-bench "
+                    f"understands ({SCHEMA_VERSION}); upgrade the package"
+                )
+            if version < SCHEMA_VERSION:
+                if not create:
+                    raise FlipStoreError(
+                        f"{where} has schema version {version} (current {SCHEMA_VERSION}); "
+                        "run `flip ingest` once to migrate it"
+                    )
+                migrate(connection, version)
+    except FlipStoreError:
+        raise
+    except (OperationalError, DBAPIError) as error:
+        raise FlipStoreError(f"cannot open {where}: {explain_database_error(error)}") from None
+
+
+def explain_database_error(error: Exception) -> str:
+    """One line for the usual database failures (locked, read-only, unreachable)."""
+    text = str(getattr(error, "orig", error) or error).strip().splitlines()[0]
+    lowered = text.lower()
+    if "locked" in lowered:
+        return f"the database stayed locked by another process ({text})"
+    if "readonly" in lowered or "read-only" in lowered:
+        return f"the database is read-only ({text})"
+    if "unable to open" in lowered:
+        return f"the database file cannot be opened ({text})"
+    return text
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back if anything raises."""
+    factory = sessionmaker(engine, expire_on_commit=False)
+    session = factory()
+    try:
+        with session.begin():
+            yield session
+    except (OperationalError, DBAPIError) as error:
+        raise FlipStoreError(
+            f"database {_describe(str(engine.url))}: {explain_database_error(error)}"
+        ) from None
+    finally:
+        session.close()

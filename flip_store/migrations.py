@@ -1,0 +1,24 @@
+"""Forward schema migrations, a documented hand-rolled scheme (no Alembic dependency).
+
+The ``schema_info`` table holds the version a database was built at. ``MIGRATIONS[n]`` moves
+a database from version ``n`` to ``n + 1`` inside the opening transaction; opening an older
+database for writing (``flip ingest``) applies every step in order, and a database from a newer
+package version is refused. To change a table: edit ``schema.py``, bump ``SCHEMA_VERSION``, and
+add the step here, with a test that migrates a database built at the previous version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Connection, update
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+
+
+def migrate(connection: Connection, from_version: int) -> None:
+    from flip_store.schema import SCHEMA_VERSION, SchemaInfo
+
+    for version in range(from_version, SCHEMA_VERSION):
+        MIGRATIONS[version](connection)
+        connection.execute(update(SchemaInfo).values(version=version + 1))

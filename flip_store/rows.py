@@ -1,0 +1,50 @@
+"""Row-level helpers shared by ingest and the baselines: idempotent inserts and run deletion."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from flip_store.schema import Base, Call, Metric, Outcome, Run, Score
+
+_CHUNK = 500
+
+
+def insert_missing(
+    session: Session, table: type[Base], rows: Sequence[dict[str, Any]], keys: list[str]
+) -> None:
+    """Insert rows whose key is not stored yet (items and candidates are shared by runs).
+
+    ``INSERT ... ON CONFLICT DO NOTHING`` makes two concurrent ingests of runs over the same
+    items both succeed instead of one failing on a duplicate key.
+    """
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    module = {"sqlite": sqlite, "postgresql": postgresql}.get(dialect)
+    unique = list({tuple(row[k] for k in keys): row for row in rows}.values())
+    for start in range(0, len(unique), _CHUNK):
+        chunk = unique[start : start + _CHUNK]
+        if module is None:  # other back ends: check first (no concurrent-ingest guarantee)
+            from sqlalchemy import select, tuple_
+
+            columns = [getattr(table, k) for k in keys]
+            wanted = [tuple(row[k] for k in keys) for row in chunk]
+            present = set(session.execute(select(*columns).where(tuple_(*columns).in_(wanted))))
+            chunk = [row for row, key in zip(chunk, wanted, strict=True) if key not in present]
+            if chunk:
+                session.execute(table.__table__.insert(), chunk)
+            continue
+        statement = module.insert(table).values(chunk).on_conflict_do_nothing(index_elements=keys)
+        session.execute(statement)
+
+
+def delete_run(session: Session, run_id: int) -> None:
+    """Remove a run and everything that belongs to it (items stay: other runs share them)."""
+    for table in (Metric, Outcome, Score, Call):
+        session.execute(delete(table).where(table.run_id == run_id))
+    session.execute(delete(Run).where(Run.id == run_id))

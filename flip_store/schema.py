@@ -1,0 +1,185 @@
+"""The results store's tables (SQLAlchemy 2.x typed models).
+
+Texts are stored once: an item and its candidates are shared by every run that scored them;
+a run holds only what is specific to it (its calls with raw outputs, scores, outcomes,
+metrics). Item ids follow conventions.md (``{benchmark}:{domain}:{source id}``), so runs of
+different models and methods join on them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+SCHEMA_VERSION = 1
+"""Bump with a migration in :mod:`flip_store.migrations` whenever a table changes."""
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the store's tables."""
+
+
+class SchemaInfo(Base):
+    """One row: the schema version this database was built or migrated to."""
+
+    __tablename__ = "schema_info"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class Item(Base):
+    __tablename__ = "item"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    benchmark: Mapped[str] = mapped_column(String(40), index=True)
+    domain: Mapped[str] = mapped_column(String(40))
+    instruction: Mapped[str] = mapped_column(Text)
+    gold_index: Mapped[int | None] = mapped_column(Integer)
+    dataset_source: Mapped[str] = mapped_column(String(300))
+    dataset_revision: Mapped[str] = mapped_column(String(100))
+
+    candidates: Mapped[list[Candidate]] = relationship(
+        back_populates="item", order_by="Candidate.position"
+    )
+
+    __table_args__ = (Index("ix_item_benchmark_domain", "benchmark", "domain"),)
+
+
+class Candidate(Base):
+    __tablename__ = "candidate"
+
+    item_id: Mapped[str] = mapped_column(ForeignKey("item.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    length_chars: Mapped[int] = mapped_column(Integer)
+    is_chosen: Mapped[bool | None] = mapped_column(Boolean)
+    reference_score: Mapped[float | None] = mapped_column(Float)
+
+    item: Mapped[Item] = relationship(back_populates="candidates")
+
+
+class Model(Base):
+    __tablename__ = "model"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), unique=True)
+    family: Mapped[str | None] = mapped_column(String(60))
+    parameters: Mapped[int | None] = mapped_column(Integer)
+    revision: Mapped[str | None] = mapped_column(String(100))
+    backend: Mapped[str | None] = mapped_column(String(40))
+    dtype: Mapped[str | None] = mapped_column(String(40))
+    quantization: Mapped[str | None] = mapped_column(String(60))
+    is_baseline: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Run(Base):
+    """One task evaluated with one model: the unit that is ingested in one transaction."""
+
+    __tablename__ = "run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("model.id"), index=True)
+    task: Mapped[str] = mapped_column(String(120))
+    method: Mapped[str] = mapped_column(String(60))
+    benchmark: Mapped[str] = mapped_column(String(40))
+    domain: Mapped[str] = mapped_column(String(40))
+    variant: Mapped[str] = mapped_column(String(60), default="none")
+    profile: Mapped[str] = mapped_column(String(40))
+    prompt_hash: Mapped[str | None] = mapped_column(String(40))
+    dataset_revision: Mapped[str | None] = mapped_column(String(100))
+    limit: Mapped[float | None] = mapped_column(Float)
+    lm_eval_version: Mapped[str | None] = mapped_column(String(40))
+    package_version: Mapped[str | None] = mapped_column(String(40))
+    generation_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    seeds: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    evaluated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ingested_at: Mapped[datetime] = mapped_column(DateTime)
+    token_count_method: Mapped[str] = mapped_column(String(20))
+    source_path: Mapped[str | None] = mapped_column(Text)
+    raw_results: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    model: Mapped[Model] = relationship()
+
+    __table_args__ = (Index("ix_run_comparable", "benchmark", "method", "model_id", "domain"),)
+
+
+class Call(Base):
+    """One model call of a run: what it showed, what the model wrote, what that meant."""
+
+    __tablename__ = "call"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(ForeignKey("item.id"))
+    call_index: Mapped[int] = mapped_column(Integer)
+    shown: Mapped[list[Any]] = mapped_column(JSON)
+    raw_outputs: Mapped[list[Any]] = mapped_column(JSON)
+    parsed_values: Mapped[list[Any]] = mapped_column(JSON)
+    parse_statuses: Mapped[list[Any]] = mapped_column(JSON)
+    failed: Mapped[bool] = mapped_column(Boolean)
+    generated_tokens: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        UniqueConstraint("run_id", "item_id", "call_index"),
+        Index("ix_call_item", "item_id", "run_id"),
+    )
+
+
+class Score(Base):
+    """A candidate's score in a run (F1, mean rating, wins, pick share)."""
+
+    __tablename__ = "score"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = (
+        ForeignKeyConstraint(["item_id", "position"], ["candidate.item_id", "candidate.position"]),
+    )
+
+
+class Outcome(Base):
+    """A run's verdict on an item: which candidate it picked and whether that was right."""
+
+    __tablename__ = "outcome"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[str] = mapped_column(ForeignKey("item.id"), primary_key=True)
+    picked_position: Mapped[int | None] = mapped_column(Integer)
+    correct: Mapped[bool] = mapped_column(Boolean)
+    tie_aware: Mapped[float] = mapped_column(Float)
+    parse_fail_rate: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_outcome_item", "item_id"),)
+
+
+class Metric(Base):
+    """An aggregate of a run, recomputed at ingest (never copied from the results file)."""
+
+    __tablename__ = "metric"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+    ci_low: Mapped[float | None] = mapped_column(Float)
+    ci_high: Mapped[float | None] = mapped_column(Float)
+    n: Mapped[int] = mapped_column(Integer)

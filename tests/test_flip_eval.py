@@ -1,0 +1,62 @@
+"""``flip eval`` end to end with the bundled model: harness run, raw output, store, summary."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from flip_store.database import open_engine
+from flip_store.schema import Call, Candidate, Item, Outcome, Run, Score
+
+pytestmark = pytest.mark.model
+FLIP = str(Path(sys.executable).parent / "flip")
+
+
+def test_flip_eval_demo_fills_the_store(tmp_path, model_env):
+    command = [
+        FLIP,
+        "eval",
+        "--model",
+        "default",
+        "--methods",
+        "flip,judge_pointwise",
+        "--benchmark",
+        "demo",
+        "--limit",
+        "3",
+        "--profile",
+        "cpu",
+    ]
+    result = subprocess.run(
+        command,
+        cwd=tmp_path,
+        env=model_env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "flip_demo (limited)" in result.stdout and "chance" in result.stdout
+    assert list((tmp_path / "results" / "raw").rglob("samples_flip_demo_*.jsonl"))
+    engine = open_engine(f"sqlite:///{tmp_path / 'results' / 'flip.db'}", read_only=True)
+    with Session(engine) as session:
+
+        def count(table, *where):
+            return session.scalar(select(func.count()).select_from(table).where(*where))
+
+        assert count(Item) == 3 and count(Candidate) == 12
+        runs = session.scalars(select(Run).where(~Run.method.like("baseline%"))).all()
+        assert sorted(r.task for r in runs) == ["flip_demo", "judge_pointwise_demo"]
+        assert all(r.limit == 3 and r.profile == "cpu" for r in runs)
+        assert all(r.token_count_method == "tokenizer" for r in runs)
+        assert count(Call) == 2 * 3 * 4
+        assert all(call.raw_outputs[0] for call in session.scalars(select(Call)))
+        assert count(Score, Score.run_id.in_([r.id for r in runs])) == 2 * 12
+        assert count(Outcome, Outcome.run_id.in_([r.id for r in runs])) == 2 * 3

@@ -1,0 +1,152 @@
+"""flip ingest: lm-eval output (made with a fake model) into SQLite, validated and re-scored."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from harness_fakes import ContentJudgeLM, write_crafted_data
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from flip_cli.harness_run import run_tasks
+from flip_store.database import FlipStoreError, open_engine
+from flip_store.ingest import ingest_path
+from flip_store.schema import Call, Candidate, Item, Metric, Model, Outcome, Run, Score
+
+
+@pytest.fixture(scope="module")
+def lm_eval_output(tmp_path_factory):
+    """One real lm-eval output folder: FLIP and listwise on crafted LLMBar data."""
+    root = tmp_path_factory.mktemp("eval")
+    data = write_crafted_data(root / "data")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("FLIP_DATA_DIR", str(data))
+    run_tasks(
+        ContentJudgeLM(), ["flip_llmbar_neighbor", "judge_listwise_llmbar_neighbor"], root / "raw"
+    )
+    yield root / "raw"
+    patch.undo()
+
+
+@pytest.fixture
+def data_env(lm_eval_output, monkeypatch):
+    monkeypatch.setenv("FLIP_DATA_DIR", str(lm_eval_output.parent / "data"))
+
+
+def count(engine, table) -> int:
+    with Session(engine) as session:
+        return session.scalar(select(func.count()).select_from(table))
+
+
+def copy_output(lm_eval_output, tmp_path):
+    target = tmp_path / "raw"
+    shutil.copytree(lm_eval_output, target)
+    (results_file,) = target.rglob("results_*.json")
+    return target, results_file
+
+
+def test_ingest_stores_everything_once(lm_eval_output, data_env, tmp_path):
+    engine = open_engine(f"sqlite:///{tmp_path / 'flip.db'}", create=True)
+    report = ingest_path(engine, lm_eval_output, progress=lambda line: None)
+    assert len(report.stored) == 2 and not report.rejected
+    assert count(engine, Item) == 2 and count(engine, Candidate) == 4  # texts stored once
+    assert count(engine, Call) == 2 * 2 + 2 * 1
+    assert count(engine, Score) == 2 * 2 * 2
+    with Session(engine) as session:
+        runs = {run.task: run for run in session.scalars(select(Run)).all()}
+        flip = runs["flip_llmbar_neighbor"]
+        assert flip.method == "flip" and flip.benchmark == "llmbar" and flip.domain == "neighbor"
+        assert flip.prompt_hash and flip.dataset_revision.startswith("sha256:")
+        acc = session.scalar(select(Metric).where(Metric.run_id == flip.id, Metric.name == "acc"))
+        assert acc.value == 1.0 and acc.n == 2
+        call = session.scalars(select(Call).where(Call.run_id == flip.id)).first()
+        assert "INFERRED INSTRUCTION" in call.raw_outputs[0] and call.parse_statuses == ["ok"]
+        assert call.generated_tokens > 0
+        baselines = session.scalars(select(Model.name).where(Model.is_baseline)).all()
+        assert len(baselines) == 3
+        outcomes = session.scalar(select(func.count()).select_from(Outcome))
+        assert outcomes == 2 * 2 + 3 * 2  # two runs and three baselines, two items each
+
+    again = ingest_path(engine, lm_eval_output, progress=lambda line: None)
+    assert not again.stored and len(again.unchanged) == 2
+    assert count(engine, Run) == 5 and count(engine, Call) == 6
+
+
+def test_tampered_scores_reject_the_run_and_write_nothing(lm_eval_output, data_env, tmp_path):
+    raw, results_file = copy_output(lm_eval_output, tmp_path)
+    results = json.loads(results_file.read_text())
+    results["results"]["flip_llmbar_neighbor"]["acc,none"] = 0.5
+    results_file.write_text(json.dumps(results))
+    engine = open_engine(f"sqlite:///{tmp_path / 'flip.db'}", create=True)
+    report = ingest_path(engine, raw, progress=lambda line: None)
+    assert [line.split()[0] for line in report.rejected] == ["flip_llmbar_neighbor"]
+    assert "does not match the recomputed" in report.rejected[0]
+    with Session(engine) as session:
+        assert session.scalars(select(Run.task).where(~Run.method.like("baseline%"))).all() == [
+            "judge_listwise_llmbar_neighbor"
+        ]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (
+            lambda rec: rec["doc"].update(gold_index=1 - rec["doc"]["gold_index"]),
+            "differs from the benchmark data",
+        ),
+        (lambda rec: rec.update(acc=1.0 - rec["acc"]), "does not match its raw outputs"),
+        (lambda rec: rec["doc"].pop("calls_shown"), "not a flip-reward-bench document"),
+        (lambda rec: rec["doc"].update(item_id="llmbar:neighbor:99"), "not in the benchmark"),
+    ],
+)
+def test_bad_samples_are_rejected_with_one_line(
+    lm_eval_output, data_env, tmp_path, mutate, message
+):
+    raw, _ = copy_output(lm_eval_output, tmp_path)
+    (samples_file,) = raw.rglob("samples_flip_llmbar_neighbor_*.jsonl")
+    records = [json.loads(line) for line in samples_file.read_text().splitlines()]
+    mutate(records[0])
+    samples_file.write_text("".join(json.dumps(r) + "\n" for r in records))
+    engine = open_engine(f"sqlite:///{tmp_path / 'flip.db'}", create=True)
+    report = ingest_path(engine, raw, progress=lambda line: None)
+    (rejected,) = report.rejected
+    assert message in rejected and "\n" not in rejected
+
+
+def test_corrupt_and_foreign_files(lm_eval_output, data_env, tmp_path):
+    raw, results_file = copy_output(lm_eval_output, tmp_path)
+    engine = open_engine(f"sqlite:///{tmp_path / 'flip.db'}", create=True)
+    (raw / "results_2026-01-01T00-00-00.000000.json").write_bytes(b"\xff\xfe garbage")
+    foreign = json.loads(results_file.read_text())
+    foreign["configs"] = {"hellaswag": {"metadata": {"version": 1}}}
+    (raw / "results_2026-01-02T00-00-00.000000.json").write_text(json.dumps(foreign))
+    report = ingest_path(engine, raw, progress=lambda line: None)
+    assert any("not UTF-8 JSON" in line for line in report.rejected)
+    assert any("hellaswag is not a flip-reward-bench task" in line for line in report.skipped)
+    assert len(report.stored) == 2
+    (samples,) = raw.rglob("samples_judge_listwise_*.jsonl")
+    samples.unlink()
+    other = open_engine(f"sqlite:///{tmp_path / 'other.db'}", create=True)
+    report = ingest_path(other, raw, progress=lambda line: None)
+    assert any("--log_samples" in line for line in report.rejected)
+
+
+def test_database_errors_are_one_line(tmp_path):
+    with pytest.raises(FlipStoreError, match="no database at"):
+        open_engine(f"sqlite:///{tmp_path / 'missing.db'}")
+    with pytest.raises(FlipStoreError, match="not a database URL"):
+        open_engine("not a url at all")
+    path = tmp_path / "newer.db"
+    engine = open_engine(f"sqlite:///{path}", create=True)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE schema_info SET version = 99")
+    with pytest.raises(FlipStoreError, match="schema version 99, newer"):
+        open_engine(f"sqlite:///{path}")
+    foreign = tmp_path / "foreign.db"
+    import sqlite3
+
+    sqlite3.connect(foreign).execute("CREATE TABLE t (x)").connection.commit()
+    with pytest.raises(FlipStoreError, match="not a flip results store"):
+        open_engine(f"sqlite:///{foreign}", create=True)
