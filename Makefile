@@ -21,7 +21,7 @@ ifneq ($(wildcard $(SHARED_DATA)),)
 export FLIP_DATA_DIR ?= $(SHARED_DATA)
 endif
 
-.PHONY: setup demo test bench clean
+.PHONY: setup postgres demo test bench clean
 
 setup: $(STAMP)
 
@@ -35,7 +35,16 @@ $(STAMP): pyproject.toml Makefile
 demo: setup
 	$(BIN)/flip demo
 
-test: setup
+# The store's tests also run against a real PostgreSQL server, which they start on loopback
+# themselves; as root, install Debian's server package when it is missing.
+postgres:
+	@if [ "$$(id -u)" = 0 ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  echo "installing PostgreSQL (Debian package) for the store tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql \
+	    >/dev/null) || echo "PostgreSQL could not be installed: its tests will skip"; \
+	fi
+
+test: setup postgres
 	$(BIN)/python -m pytest
 
 bench: setup

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from flip_core.errors import FlipError
@@ -162,6 +162,8 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     try:
         with session.begin():
             yield session
+    except IntegrityError:
+        raise  # callers decide what a duplicate means
     except (OperationalError, DBAPIError) as error:
         raise FlipStoreError(
             f"database {_describe(str(engine.url))}: {explain_database_error(error)}"

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from flip_core import __version__ as package_version
@@ -241,7 +242,22 @@ def _check_logged_scores(
 
 
 def _write_run(engine: Engine, prepared: PreparedRun) -> bool:
-    """Write one run in one transaction; False when it is already stored."""
+    """Write one run in one transaction; False when it is already stored.
+
+    Two processes ingesting the same run at once may both find it missing; the second then
+    fails on the unique fingerprint, which means "already stored", not an error.
+    """
+    try:
+        return _write_run_once(engine, prepared)
+    except IntegrityError:
+        with session_scope(engine) as session:
+            stored = select(Run.id).where(Run.fingerprint == prepared.fingerprint)
+            if session.scalar(stored) is not None:
+                return False
+        raise
+
+
+def _write_run_once(engine: Engine, prepared: PreparedRun) -> bool:
     with session_scope(engine) as session:
         exists = session.scalar(select(Run.id).where(Run.fingerprint == prepared.fingerprint))
         if exists is not None:

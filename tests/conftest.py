@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+
+from postgres_server import PostgresUnavailable, create_database, postgres_server
 
 from flip_core.backends.base import Generation
 from flip_core.profiles import DecodingProfile
@@ -59,3 +62,24 @@ def model_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     env = dict(os.environ)
     env["FLIP_MAX_NEW_TOKENS"] = TEST_MAX_NEW_TOKENS
     return env
+
+
+@pytest.fixture(scope="session")
+def postgres_instance():
+    """A PostgreSQL server on loopback for the whole session, or a visible skip."""
+    manager = postgres_server()
+    try:
+        server = manager.__enter__()
+    except PostgresUnavailable as error:
+        pytest.skip(f"PostgreSQL tests skipped: {error}")
+    yield server
+    manager.__exit__(None, None, None)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    """A fresh, empty database of each supported kind."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'flip.db'}"
+    bin_dir, port = request.getfixturevalue("postgres_instance")
+    return create_database(bin_dir, port, f"flip_{uuid.uuid4().hex[:12]}")

@@ -47,8 +47,8 @@ def copy_output(lm_eval_output, tmp_path):
     return target, results_file
 
 
-def test_ingest_stores_everything_once(lm_eval_output, data_env, tmp_path):
-    engine = open_engine(f"sqlite:///{tmp_path / 'flip.db'}", create=True)
+def test_ingest_stores_everything_once(lm_eval_output, data_env, db_url):
+    engine = open_engine(db_url, create=True)
     report = ingest_path(engine, lm_eval_output, progress=lambda line: None)
     assert len(report.stored) == 2 and not report.rejected
     assert count(engine, Item) == 2 and count(engine, Candidate) == 4  # texts stored once
@@ -74,12 +74,14 @@ def test_ingest_stores_everything_once(lm_eval_output, data_env, tmp_path):
     assert count(engine, Run) == 5 and count(engine, Call) == 6
 
 
-def test_tampered_scores_reject_the_run_and_write_nothing(lm_eval_output, data_env, tmp_path):
+def test_tampered_scores_reject_the_run_and_write_nothing(
+    lm_eval_output, data_env, tmp_path, db_url
+):
     raw, results_file = copy_output(lm_eval_output, tmp_path)
     results = json.loads(results_file.read_text())
     results["results"]["flip_llmbar_neighbor"]["acc,none"] = 0.5
     results_file.write_text(json.dumps(results))
-    engine = open_engine(f"sqlite:///{tmp_path / 'flip.db'}", create=True)
+    engine = open_engine(db_url, create=True)
     report = ingest_path(engine, raw, progress=lambda line: None)
     assert [line.split()[0] for line in report.rejected] == ["flip_llmbar_neighbor"]
     assert "does not match the recomputed" in report.rejected[0]
@@ -115,9 +117,11 @@ def test_bad_samples_are_rejected_with_one_line(
     assert message in rejected and "\n" not in rejected
 
 
-def test_corrupt_and_foreign_files(lm_eval_output, data_env, tmp_path):
+def test_corrupt_and_foreign_files(lm_eval_output, data_env, tmp_path, db_url):
     raw, results_file = copy_output(lm_eval_output, tmp_path)
-    engine = open_engine(f"sqlite:///{tmp_path / 'flip.db'}", create=True)
+    engine = open_engine(db_url, create=True)
+    (samples,) = raw.rglob("samples_judge_listwise_*.jsonl")
+    samples.unlink()
     (raw / "results_2026-01-01T00-00-00.000000.json").write_bytes(b"\xff\xfe garbage")
     foreign = json.loads(results_file.read_text())
     foreign["configs"] = {"hellaswag": {"metadata": {"version": 1}}}
@@ -125,12 +129,8 @@ def test_corrupt_and_foreign_files(lm_eval_output, data_env, tmp_path):
     report = ingest_path(engine, raw, progress=lambda line: None)
     assert any("not UTF-8 JSON" in line for line in report.rejected)
     assert any("hellaswag is not a flip-reward-bench task" in line for line in report.skipped)
-    assert len(report.stored) == 2
-    (samples,) = raw.rglob("samples_judge_listwise_*.jsonl")
-    samples.unlink()
-    other = open_engine(f"sqlite:///{tmp_path / 'other.db'}", create=True)
-    report = ingest_path(other, raw, progress=lambda line: None)
     assert any("--log_samples" in line for line in report.rejected)
+    assert [line.split()[0] for line in report.stored] == ["flip_llmbar_neighbor"]
 
 
 def test_database_errors_are_one_line(tmp_path):

@@ -1,0 +1,134 @@
+"""The store under concurrency and failure: atomic runs, concurrent ingests, locks, read-only."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from harness_fakes import ContentJudgeLM, write_crafted_data
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+import flip_store.ingest as ingest_module
+from flip_cli.harness_run import run_tasks
+from flip_store.database import FlipStoreError, open_engine
+from flip_store.ingest import ingest_path
+from flip_store.schema import Call, Metric, Outcome, Run
+
+FLIP = str(Path(sys.executable).parent / "flip")
+TASKS = ["flip_llmbar_gptout", "judge_pointwise_llmbar_gptout", "judge_listwise_llmbar_gptout"]
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    """Two lm-eval output folders over the same items (three tasks each)."""
+    root = tmp_path_factory.mktemp("reliability")
+    data = write_crafted_data(root / "data")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("FLIP_DATA_DIR", str(data))
+    run_tasks(ContentJudgeLM(), TASKS, root / "a")
+    run_tasks(ContentJudgeLM(mode="garbage"), TASKS, root / "b")
+    yield root
+    patch.undo()
+
+
+@pytest.fixture
+def data_env(outputs, monkeypatch):
+    monkeypatch.setenv("FLIP_DATA_DIR", str(outputs / "data"))
+
+
+def model_runs(engine) -> list[Run]:
+    with Session(engine) as session:
+        return session.scalars(select(Run).where(~Run.method.like("baseline%"))).all()
+
+
+def assert_complete(engine) -> None:
+    """Every stored run has all of its rows: nothing half-written is ever visible."""
+    with Session(engine) as session:
+        for run in session.scalars(select(Run)).all():
+            outcomes = session.scalar(select(func.count()).where(Outcome.run_id == run.id))
+            metrics = session.scalar(select(func.count()).where(Metric.run_id == run.id))
+            assert outcomes == 2 and metrics >= 2, run.task
+
+
+def test_a_failure_mid_run_leaves_no_trace(outputs, data_env, db_url, monkeypatch):
+    engine = open_engine(db_url, create=True)
+    original = ingest_module._store_results
+
+    def crash_after_calls(session, run_id, prepared):
+        session.add(
+            Call(
+                run_id=run_id,
+                item_id="llmbar:gptout:0",
+                call_index=0,
+                shown=[0],
+                raw_outputs=["x"],
+                parsed_values=[None],
+                parse_statuses=["failed"],
+                failed=True,
+                generated_tokens=1,
+            )
+        )
+        session.flush()
+        raise RuntimeError("killed mid-ingest")
+
+    monkeypatch.setattr(ingest_module, "_store_results", crash_after_calls)
+    with pytest.raises(RuntimeError):
+        ingest_path(engine, outputs / "a", progress=lambda line: None)
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Run)) == 0
+        assert session.scalar(select(func.count()).select_from(Call)) == 0
+    monkeypatch.setattr(ingest_module, "_store_results", original)
+    report = ingest_path(engine, outputs / "a", progress=lambda line: None)
+    assert len(report.stored) == 3
+    assert_complete(engine)
+
+
+def test_two_processes_ingesting_at_once_both_succeed(outputs, data_env, tmp_path):
+    url = f"sqlite:///{tmp_path / 'flip.db'}"
+    open_engine(url, create=True)
+    processes = [
+        subprocess.Popen(
+            [FLIP, "ingest", str(outputs / name), "--db", url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
+        for name in ("a", "b", "a")
+    ]
+    for process in processes:
+        _, stderr = process.communicate(timeout=300)
+        assert process.returncode == 0, stderr
+    engine = open_engine(url)
+    assert len(model_runs(engine)) == 6  # a and b once each; the repeated a changed nothing
+    assert_complete(engine)
+
+
+def test_a_locked_database_is_a_clear_error(outputs, data_env, tmp_path):
+    path = tmp_path / "flip.db"
+    open_engine(f"sqlite:///{path}", create=True)
+    blocker = sqlite3.connect(path)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        engine = open_engine(f"sqlite:///{path}", create=True, busy_timeout=0.5)
+        report = ingest_path(engine, outputs / "a", progress=lambda line: None)
+    except FlipStoreError as error:  # the lock may already stop the schema check
+        assert "locked" in str(error)
+    else:
+        assert report.rejected and all("locked" in line for line in report.rejected)
+    finally:
+        blocker.rollback()
+        blocker.close()
+
+
+def test_read_only_database_refuses_writes_clearly(outputs, data_env, tmp_path):
+    url = f"sqlite:///{tmp_path / 'flip.db'}"
+    open_engine(url, create=True)
+    reader = open_engine(url, read_only=True)
+    report = ingest_path(reader, outputs / "a", progress=lambda line: None)
+    assert len(report.rejected) == 3
+    assert all("read-only" in line for line in report.rejected)
