@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from flip_store.schema import Metric, Model, Run
+from flip_store.schema import Call, Candidate, Item, Metric, Model, Outcome, Run, Score
 
 
 @dataclass(frozen=True)
@@ -52,3 +52,168 @@ def list_runs(engine: Engine) -> list[RunSummary]:
         RunSummary(id=r[0], task=r[1], model=r[2], profile=r[3], limit=r[4], n=r[5] or 0, acc=r[6])
         for r in rows
     ]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One domain's accuracy for one (model, method): the newest comparable run."""
+
+    run_id: int
+    value: float
+    ci_low: float | None
+    ci_high: float | None
+    n: int
+    limited: bool
+
+
+@dataclass(frozen=True)
+class LeaderboardRow:
+    model: str
+    family: str | None
+    parameters: int | None
+    is_baseline: bool
+    method: str
+    profile: str
+    prompt_hash: str | None
+    domains: dict[str, Cell]
+    parse_fail_rate: float | None
+    tokens_per_item: float | None
+
+    @property
+    def domain_mean(self) -> float | None:
+        """Plain mean of the domain accuracies (the paper's average); None if any is missing."""
+        if not self.domains:
+            return None
+        return sum(cell.value for cell in self.domains.values()) / len(self.domains)
+
+
+_ROW_METRICS = ("acc", "parse_fail_rate", "generated_tokens_per_item")
+
+
+def leaderboard(
+    engine: Engine, benchmark: str, include_limited: bool = False
+) -> list[LeaderboardRow]:
+    """One row per (model, method, profile, prompt version), each domain from comparable runs.
+
+    A cell is the newest run for its (model, method, domain) among runs with the same decoding
+    profile, prompt-template hash and dataset revision (conventions.md); limited runs only
+    when asked for, and then marked.
+    """
+    query = (
+        select(Run, Model, Metric.name, Metric.value, Metric.ci_low, Metric.ci_high, Metric.n)
+        .join(Model, Model.id == Run.model_id)
+        .join(Metric, Metric.run_id == Run.id)
+        .where(Run.benchmark == benchmark, Metric.name.in_(_ROW_METRICS))
+    )
+    if not include_limited:
+        query = query.where(Run.limit.is_(None))
+    newest: dict[tuple, dict] = {}
+    with Session(engine) as session:
+        for run, model, name, value, low, high, n in session.execute(query):
+            key = (
+                model.id,
+                run.method,
+                run.profile,
+                run.prompt_hash,
+                run.dataset_revision,
+                run.domain,
+            )
+            entry = newest.get(key)
+            if entry is None or entry["run"].id < run.id:
+                entry = newest[key] = {"run": run, "model": model, "metrics": {}}
+            if entry["run"].id == run.id:
+                entry["metrics"][name] = (value, low, high, n)
+    rows: dict[tuple, dict] = {}
+    for (model_id, method, profile, prompt_hash, _revision, domain), entry in newest.items():
+        row = rows.setdefault(
+            (model_id, method, profile, prompt_hash),
+            {"model": entry["model"], "cells": {}, "parse": [], "tokens": []},
+        )
+        value, low, high, n = entry["metrics"]["acc"]
+        row["cells"][domain] = Cell(
+            entry["run"].id, value, low, high, n, entry["run"].limit is not None
+        )
+        if "parse_fail_rate" in entry["metrics"]:
+            row["parse"].append(entry["metrics"]["parse_fail_rate"][0])
+        if "generated_tokens_per_item" in entry["metrics"]:
+            row["tokens"].append(entry["metrics"]["generated_tokens_per_item"][0])
+    result = []
+    for (_, method, profile, prompt_hash), row in rows.items():
+        model = row["model"]
+        result.append(
+            LeaderboardRow(
+                model=model.name,
+                family=model.family,
+                parameters=model.parameters,
+                is_baseline=model.is_baseline,
+                method=method,
+                profile=profile,
+                prompt_hash=prompt_hash,
+                domains=dict(sorted(row["cells"].items())),
+                parse_fail_rate=sum(row["parse"]) / len(row["parse"]) if row["parse"] else None,
+                tokens_per_item=sum(row["tokens"]) / len(row["tokens"]) if row["tokens"] else None,
+            )
+        )
+    return sorted(result, key=lambda r: (r.is_baseline, -(r.domain_mean or 0.0), r.model))
+
+
+@dataclass(frozen=True)
+class RunOnItem:
+    """What one run did on one item: its calls (raw outputs, parsed values) and verdict."""
+
+    run_id: int
+    model: str
+    method: str
+    task: str
+    calls: list[Call]
+    scores: dict[int, float | None]
+    outcome: Outcome | None
+
+
+@dataclass(frozen=True)
+class ItemDetail:
+    item: Item
+    candidates: list[Candidate]
+    runs: list[RunOnItem]
+
+
+def item_detail(engine: Engine, item_id: str) -> ItemDetail | None:
+    """An item with its candidates and every run's calls, scores and outcome on it."""
+    with Session(engine, expire_on_commit=False) as session:
+        item = session.get(Item, item_id)
+        if item is None:
+            return None
+        candidates = list(item.candidates)
+        calls: dict[int, list[Call]] = {}
+        for call in session.scalars(
+            select(Call).where(Call.item_id == item_id).order_by(Call.run_id, Call.call_index)
+        ):
+            calls.setdefault(call.run_id, []).append(call)
+        scores: dict[int, dict[int, float | None]] = {}
+        for score in session.scalars(select(Score).where(Score.item_id == item_id)):
+            scores.setdefault(score.run_id, {})[score.position] = score.value
+        outcomes = {
+            o.run_id: o for o in session.scalars(select(Outcome).where(Outcome.item_id == item_id))
+        }
+        run_ids = sorted(set(calls) | set(outcomes))
+        runs = session.execute(
+            select(Run.id, Model.name, Run.method, Run.task)
+            .join(Model, Model.id == Run.model_id)
+            .where(Run.id.in_(run_ids))
+        ).all()
+    return ItemDetail(
+        item=item,
+        candidates=candidates,
+        runs=[
+            RunOnItem(
+                run_id,
+                model,
+                method,
+                task,
+                calls.get(run_id, []),
+                scores.get(run_id, {}),
+                outcomes.get(run_id),
+            )
+            for run_id, model, method, task in runs
+        ],
+    )

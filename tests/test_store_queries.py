@@ -1,0 +1,72 @@
+"""The leaderboard's queries: comparable cells, baselines, limited runs, one item in full."""
+
+from __future__ import annotations
+
+import pytest
+from harness_fakes import ContentJudgeLM, write_crafted_data
+
+from flip_cli.harness_run import run_tasks
+from flip_store.database import open_engine
+from flip_store.ingest import ingest_path
+from flip_store.queries import item_detail, leaderboard, list_models, list_runs
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    root = tmp_path_factory.mktemp("queries")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("FLIP_DATA_DIR", str(write_crafted_data(root / "data")))
+    run_tasks(
+        ContentJudgeLM(),
+        ["flip_llmbar_neighbor", "flip_llmbar_manual", "judge_pairwise_llmbar_neighbor"],
+        root / "full",
+    )
+    run_tasks(
+        ContentJudgeLM(mode="garbage"), ["judge_pointwise_llmbar_neighbor"], root / "lim", limit=1
+    )
+    engine = open_engine(f"sqlite:///{root / 'flip.db'}", create=True)
+    for folder in ("full", "lim"):
+        report = ingest_path(engine, root / folder, progress=lambda line: None)
+        assert not report.rejected, report.rejected
+    yield engine
+    patch.undo()
+
+
+def test_leaderboard_rows_hold_comparable_domain_cells(store):
+    rows = leaderboard(store, "llmbar")
+    flip = next(r for r in rows if r.method == "flip")
+    assert set(flip.domains) == {"neighbor", "manual"}
+    assert flip.domain_mean == 1.0 and flip.parse_fail_rate == 0.0
+    assert flip.tokens_per_item and flip.tokens_per_item > 0
+    cell = flip.domains["neighbor"]
+    assert cell.n == 2 and cell.ci_low <= cell.value <= cell.ci_high and not cell.limited
+    baselines = {r.method for r in rows if r.is_baseline}
+    assert baselines == {"baseline_random", "baseline_longest", "baseline_shortest"}
+    random_row = next(r for r in rows if r.method == "baseline_random")
+    assert random_row.domains["neighbor"].value == 0.5  # chance on pairs
+    assert rows[-1].is_baseline  # model rows first, reference rows after
+
+
+def test_limited_runs_only_on_request_and_marked(store):
+    assert all(r.method != "judge_pointwise" for r in leaderboard(store, "llmbar"))
+    rows = leaderboard(store, "llmbar", include_limited=True)
+    pointwise = next(r for r in rows if r.method == "judge_pointwise")
+    assert pointwise.domains["neighbor"].limited and pointwise.domains["neighbor"].n == 1
+
+
+def test_item_detail_has_candidates_and_every_runs_calls(store):
+    detail = item_detail(store, "llmbar:neighbor:1")
+    assert [c.text for c in detail.candidates] == ["weak one", "GOOD two"]
+    by_task = {run.task: run for run in detail.runs}
+    pairwise = by_task["judge_pairwise_llmbar_neighbor"]
+    assert [call.shown for call in pairwise.calls] == [[0, 1], [1, 0]]
+    assert pairwise.outcome.picked_position == 1 and pairwise.outcome.correct
+    assert by_task["flip_llmbar_neighbor"].scores[1] == 1.0
+    assert "baseline_longest_llmbar_neighbor" in by_task
+    assert item_detail(store, "llmbar:neighbor:404") is None
+
+
+def test_listings(store):
+    names = [m.name for m in list_models(store)]
+    assert names[-1].startswith("baseline")
+    assert {r.task for r in list_runs(store)} >= {"flip_llmbar_neighbor", "flip_llmbar_manual"}
