@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from flip_core.baselines import chance_accuracy, length_scores
 from flip_core.selection import bootstrap_interval, is_strictly_correct, pick_best, tie_aware_credit
-from flip_store.rows import delete_run, insert_missing
+from flip_store.rows import delete_run, insert_missing, insert_rows, metric_rows
 from flip_store.schema import Item, Metric, Model, Outcome, Run
 
 BASELINES = {
@@ -69,43 +69,43 @@ def refresh_baselines(session: Session, benchmark: str, domain: str) -> None:
         )
         session.add(run)
         session.flush()
-        strict, tie_aware = [], []
+        strict, outcomes = [], []
         for item in items:
             texts = [c.text for c in item.candidates]
             if method == "baseline_random":
                 expected = chance_accuracy(len(texts))
-                outcome = Outcome(
-                    run_id=run.id,
-                    item_id=item.id,
-                    picked_position=None,
-                    correct=False,
-                    tie_aware=expected,
-                    parse_fail_rate=0.0,
+                outcomes.append(
+                    {
+                        "run_id": run.id,
+                        "item_id": item.id,
+                        "picked_position": None,
+                        "correct": False,
+                        "tie_aware": expected,
+                        "parse_fail_rate": 0.0,
+                    }
                 )
                 strict.append(expected)
-            else:
-                scores = length_scores(texts, method.removeprefix("baseline_"))
-                correct = is_strictly_correct(scores, item.gold_index)
-                outcome = Outcome(
-                    run_id=run.id,
-                    item_id=item.id,
-                    picked_position=pick_best(scores),
-                    correct=correct,
-                    tie_aware=tie_aware_credit(scores, item.gold_index),
-                    parse_fail_rate=0.0,
-                )
-                strict.append(float(correct))
-            tie_aware.append(outcome.tie_aware)
-            session.add(outcome)
-        for name, values in (("acc", strict), ("acc_tie_aware", tie_aware)):
-            interval = bootstrap_interval(values)
-            session.add(
-                Metric(
-                    run_id=run.id,
-                    name=name,
-                    value=interval.value,
-                    ci_low=interval.low,
-                    ci_high=interval.high,
-                    n=interval.n,
-                )
+                continue
+            scores = length_scores(texts, method.removeprefix("baseline_"))
+            correct = is_strictly_correct(scores, item.gold_index)
+            outcomes.append(
+                {
+                    "run_id": run.id,
+                    "item_id": item.id,
+                    "picked_position": pick_best(scores),
+                    "correct": correct,
+                    "tie_aware": tie_aware_credit(scores, item.gold_index),
+                    "parse_fail_rate": 0.0,
+                }
             )
+            strict.append(float(correct))
+        insert_rows(session, Outcome, outcomes)
+        tie_aware = [outcome["tie_aware"] for outcome in outcomes]
+        insert_rows(
+            session,
+            Metric,
+            metric_rows(
+                run.id,
+                {"acc": bootstrap_interval(strict), "acc_tie_aware": bootstrap_interval(tie_aware)},
+            ),
+        )

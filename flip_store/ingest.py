@@ -42,7 +42,7 @@ from flip_core.selection import (
 from flip_store.baselines import refresh_baselines
 from flip_store.database import session_scope
 from flip_store.model_identity import ModelIdentity, identify_model
-from flip_store.rows import insert_missing
+from flip_store.rows import insert_missing, insert_rows, metric_rows
 from flip_store.schema import Call, Candidate, Item, Metric, Model, Outcome, Run, Score
 
 MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -346,60 +346,44 @@ def _store_results(session: Session, run_id: int, prepared: PreparedRun) -> None
             zip(item_scores.calls, sample.outputs, strict=True)
         ):
             calls.append(
-                Call(
-                    run_id=run_id,
-                    item_id=item.id,
-                    call_index=index,
-                    shown=list(call.shown),
-                    raw_outputs=outputs,
-                    parsed_values=list(call.values),
-                    parse_statuses=[status.value for status in call.statuses],
-                    failed=call.failed,
-                    generated_tokens=tokens[index],
-                )
+                {
+                    "run_id": run_id,
+                    "item_id": item.id,
+                    "call_index": index,
+                    "shown": list(call.shown),
+                    "raw_outputs": outputs,
+                    "parsed_values": list(call.values),
+                    "parse_statuses": [status.value for status in call.statuses],
+                    "failed": call.failed,
+                    "generated_tokens": tokens[index],
+                }
             )
         scores += [
-            Score(run_id=run_id, item_id=item.id, position=position, value=value)
+            {"run_id": run_id, "item_id": item.id, "position": position, "value": value}
             for position, value in enumerate(item_scores.scores)
         ]
         outcomes.append(
-            Outcome(
-                run_id=run_id,
-                item_id=item.id,
-                picked_position=pick_best(item_scores.scores),
-                correct=is_strictly_correct(item_scores.scores, item.gold_index),
-                tie_aware=tie_aware_credit(item_scores.scores, item.gold_index),
-                parse_fail_rate=item_scores.parse_fail_rate,
-            )
+            {
+                "run_id": run_id,
+                "item_id": item.id,
+                "picked_position": pick_best(item_scores.scores),
+                "correct": is_strictly_correct(item_scores.scores, item.gold_index),
+                "tie_aware": tie_aware_credit(item_scores.scores, item.gold_index),
+                "parse_fail_rate": item_scores.parse_fail_rate,
+            }
         )
-    session.add_all(calls + scores + outcomes)
-    session.add_all(_metric_rows(run_id, prepared))
+    insert_rows(session, Call, calls)
+    insert_rows(session, Score, scores)
+    insert_rows(session, Outcome, outcomes)
+    insert_rows(session, Metric, _metric_rows(run_id, prepared))
 
 
-def _metric_rows(run_id: int, prepared: PreparedRun) -> list[Metric]:
+def _metric_rows(run_id: int, prepared: PreparedRun) -> list[dict[str, Any]]:
     items = [sample.item for sample in prepared.samples]
     accuracy = best_of_n_accuracy(
         [s.scores for s in prepared.scored], [i.gold_index for i in items]
     )
-    n = len(items)
-    rows = [
-        Metric(
-            run_id=run_id,
-            name="acc",
-            value=accuracy.strict.value,
-            ci_low=accuracy.strict.low,
-            ci_high=accuracy.strict.high,
-            n=n,
-        ),
-        Metric(
-            run_id=run_id,
-            name="acc_tie_aware",
-            value=accuracy.tie_aware.value,
-            ci_low=accuracy.tie_aware.low,
-            ci_high=accuracy.tie_aware.high,
-            n=n,
-        ),
-    ]
+    intervals = {"acc": accuracy.strict, "acc_tie_aware": accuracy.tie_aware}
     per_item = {
         "parse_fail_rate": [s.parse_fail_rate for s in prepared.scored],
         "generated_tokens_per_item": [float(sum(t)) for t in prepared.tokens],
@@ -412,16 +396,5 @@ def _metric_rows(run_id: int, prepared: PreparedRun) -> list[Metric]:
             sum(v for k, v in enumerate(s.scores) if k != i.gold_index) / (len(s.scores) - 1)
             for s, i in zip(prepared.scored, items, strict=True)
         ]
-    for name, values in per_item.items():
-        interval = bootstrap_interval(values)
-        rows.append(
-            Metric(
-                run_id=run_id,
-                name=name,
-                value=interval.value,
-                ci_low=interval.low,
-                ci_high=interval.high,
-                n=n,
-            )
-        )
-    return rows
+    intervals.update({name: bootstrap_interval(values) for name, values in per_item.items()})
+    return metric_rows(run_id, intervals)

@@ -103,5 +103,7 @@ def identify_model(results: dict[str, Any]) -> ModelIdentity:
         backend=config.get("model"),
         dtype=str(config.get("model_dtype") or arguments.get("dtype") or "") or None,
         quantization=quantization,
-        tokenizer_source=str(arguments.get("tokenizer") or pretrained),
+        tokenizer_source=(
+            str(arguments.get("tokenizer") or pretrained) if pretrained != "unknown" else None
+        ),
     )

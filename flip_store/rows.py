@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from flip_core.selection import Interval
 from flip_store.schema import Base, Call, Metric, Outcome, Run, Score
 
 _CHUNK = 500
@@ -27,20 +28,25 @@ def insert_missing(
     dialect = session.get_bind().dialect.name
     module = {"sqlite": sqlite, "postgresql": postgresql}.get(dialect)
     unique = list({tuple(row[k] for k in keys): row for row in rows}.values())
+    if module is not None:
+        statement = module.insert(table).on_conflict_do_nothing(index_elements=keys)
+        session.execute(statement, unique)  # executemany: compiled once, not per row
+        return
+    # Other back ends: look first (without the concurrent-ingest guarantee).
+    columns = [getattr(table, k) for k in keys]
     for start in range(0, len(unique), _CHUNK):
         chunk = unique[start : start + _CHUNK]
-        if module is None:  # other back ends: check first (no concurrent-ingest guarantee)
-            from sqlalchemy import select, tuple_
+        wanted = [tuple(row[k] for k in keys) for row in chunk]
+        present = set(session.execute(select(*columns).where(tuple_(*columns).in_(wanted))))
+        missing = [row for row, key in zip(chunk, wanted, strict=True) if key not in present]
+        if missing:
+            session.execute(table.__table__.insert(), missing)
 
-            columns = [getattr(table, k) for k in keys]
-            wanted = [tuple(row[k] for k in keys) for row in chunk]
-            present = set(session.execute(select(*columns).where(tuple_(*columns).in_(wanted))))
-            chunk = [row for row, key in zip(chunk, wanted, strict=True) if key not in present]
-            if chunk:
-                session.execute(table.__table__.insert(), chunk)
-            continue
-        statement = module.insert(table).values(chunk).on_conflict_do_nothing(index_elements=keys)
-        session.execute(statement)
+
+def insert_rows(session: Session, table: type[Base], rows: Sequence[dict[str, Any]]) -> None:
+    """Plain bulk insert (executemany) of new rows, much faster than ORM objects one by one."""
+    if rows:
+        session.execute(table.__table__.insert(), list(rows))
 
 
 def delete_run(session: Session, run_id: int) -> None:
@@ -48,3 +54,18 @@ def delete_run(session: Session, run_id: int) -> None:
     for table in (Metric, Outcome, Score, Call):
         session.execute(delete(table).where(table.run_id == run_id))
     session.execute(delete(Run).where(Run.id == run_id))
+
+
+def metric_rows(run_id: int, intervals: dict[str, Interval]) -> list[dict[str, Any]]:
+    """Metric rows of a run from named intervals (value, 95% bounds, n)."""
+    return [
+        {
+            "run_id": run_id,
+            "name": name,
+            "value": i.value,
+            "ci_low": i.low,
+            "ci_high": i.high,
+            "n": i.n,
+        }
+        for name, i in intervals.items()
+    ]
