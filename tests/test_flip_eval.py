@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from flip_store.database import open_engine
 from flip_store.schema import Call, Candidate, Item, Outcome, Run, Score
 
-pytestmark = pytest.mark.model
 FLIP = str(Path(sys.executable).parent / "flip")
 
 
+@pytest.mark.model
 def test_flip_eval_demo_fills_the_store(tmp_path, model_env):
     command = [
         FLIP,
@@ -60,3 +60,33 @@ def test_flip_eval_demo_fills_the_store(tmp_path, model_env):
         assert all(call.raw_outputs[0] for call in session.scalars(select(Call)))
         assert count(Score, Score.run_id.in_([r.id for r in runs])) == 2 * 12
         assert count(Outcome, Outcome.run_id.in_([r.id for r in runs])) == 2 * 3
+
+
+def test_task_names_and_suites(tmp_path):
+    from flip_cli.commands.evaluate import load_suite, task_names
+    from flip_core.errors import FlipConfigError, FlipInputError
+
+    assert task_names(["flip", "judge_listwise"], "demo", None) == [
+        "flip_demo",
+        "judge_listwise_demo",
+    ]
+    assert task_names(["flip"], "llmbar", None) == [
+        f"flip_llmbar_{d}" for d in ("neighbor", "gptinst", "gptout", "manual")
+    ]
+    with pytest.raises(FlipConfigError, match="unknown method 'judge_rubric'"):
+        task_names(["judge_rubric"], "rb2", None)
+    with pytest.raises(FlipConfigError, match="unknown rb2 domain 'safety'"):
+        task_names(["flip"], "rb2", ["safety"])
+    paper = load_suite("paper")
+    assert len(paper) == 12 and "Qwen/Qwen3-0.6B" in paper
+    assert {m.split("/")[0] for m in paper} == {
+        "Qwen",
+        "meta-llama",
+        "google",
+        "allenai",
+        "mistralai",
+    }
+    bad = tmp_path / "suite.yaml"
+    bad.write_text("models: nope\n")
+    with pytest.raises(FlipInputError, match="non-empty 'models:' list"):
+        load_suite(str(bad))

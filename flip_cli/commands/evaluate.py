@@ -64,12 +64,8 @@ def task_names(methods: list[str], benchmark: str, domains: list[str] | None) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from flip_cli.commands.summarize import print_summary
-    from flip_cli.harness_run import run_tasks
     from flip_core.errors import FlipConfigError
-    from flip_core.models import resolve_model
     from flip_store.database import open_engine
-    from flip_store.ingest import ingest_path
 
     if args.limit is not None and args.limit < 1:
         raise FlipConfigError(f"--limit must be >= 1, got {args.limit}")
@@ -79,7 +75,38 @@ def run(args: argparse.Namespace) -> int:
         [d.strip() for d in args.domains.split(",")] if args.domains else None,
     )
     engine = open_engine(args.db, create=True)  # fail on a bad database before the long part
-    resolved = resolve_model(args.model)
+    models = load_suite(args.suite) if args.suite else [args.model]
+    status = 0
+    for model in models:
+        status |= evaluate_model(model, tasks, args, engine)
+    return status
+
+
+def load_suite(name: str) -> list[str]:
+    """Model ids of a suite: a bundled suite name (``paper``) or a YAML file."""
+    import yaml
+
+    from flip_core.errors import FlipInputError
+
+    bundled = Path(__file__).resolve().parent.parent / "suites" / f"{name}.yaml"
+    path = bundled if bundled.is_file() else Path(name)
+    try:
+        models = yaml.safe_load(path.read_text())["models"]
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as error:
+        raise FlipInputError(f"cannot read suite {name!r} ({path}): {error}") from None
+    if not isinstance(models, list) or not all(isinstance(m, str) for m in models) or not models:
+        raise FlipInputError(f"suite {path} must hold a non-empty 'models:' list of model ids")
+    return models
+
+
+def evaluate_model(model: str, tasks: list[str], args: argparse.Namespace, engine) -> int:
+    """Evaluate one model: run, write raw output, ingest, print the summary."""
+    from flip_cli.commands.summarize import print_summary
+    from flip_cli.harness_run import run_tasks
+    from flip_core.models import resolve_model
+    from flip_store.ingest import ingest_path
+
+    resolved = resolve_model(model)
     model_args = {"pretrained": resolved.path, "enable_thinking": False}
     if resolved.gguf_file:
         model_args["gguf_file"] = resolved.gguf_file
