@@ -217,3 +217,43 @@ def item_detail(engine: Engine, item_id: str) -> ItemDetail | None:
             for run_id, model, method, task in runs
         ],
     )
+
+
+def find_items(
+    engine: Engine,
+    benchmark: str,
+    domain: str | None = None,
+    search: str = "",
+    run_a: int | None = None,
+    run_b: int | None = None,
+    only: str | None = None,
+) -> list[str]:
+    """Item ids of a benchmark (domain), optionally narrowed for the Inspect page.
+
+    ``search`` matches the instruction (case-insensitive); ``only="disagree"`` keeps items where
+    runs ``run_a`` and ``run_b`` are not both right or both wrong; ``only="a_wrong"`` keeps items
+    run ``run_a`` got wrong.
+    """
+    query = select(Item.id).where(Item.benchmark == benchmark).order_by(Item.id)
+    if domain:
+        query = query.where(Item.domain == domain)
+    if search:
+        query = query.where(func.lower(Item.instruction).contains(search.lower()))
+    with Session(engine) as session:
+        ids = list(session.scalars(query))
+        if only is None or run_a is None:
+            return ids
+        correct_a = _correctness(session, run_a)
+        if only == "a_wrong":
+            return [i for i in ids if correct_a.get(i) is False]
+        correct_b = _correctness(session, run_b)
+        return [
+            i for i in ids if i in correct_a and i in correct_b and correct_a[i] != correct_b[i]
+        ]
+
+
+def _correctness(session: Session, run_id: int | None) -> dict[str, bool]:
+    rows = session.execute(
+        select(Outcome.item_id, Outcome.correct).where(Outcome.run_id == run_id)
+    ).all()
+    return {item_id: correct for item_id, correct in rows}

@@ -83,3 +83,15 @@ def db_url(request, tmp_path) -> str:
         return f"sqlite:///{tmp_path / 'flip.db'}"
     bin_dir, port = request.getfixturevalue("postgres_instance")
     return create_database(bin_dir, port, f"flip_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(scope="session")
+def small_store(tmp_path_factory):
+    """A small real store (fake model, crafted LLMBar data) shared by query and view tests."""
+    from harness_fakes import build_small_store, write_crafted_data
+
+    root = tmp_path_factory.mktemp("small-store")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("FLIP_DATA_DIR", str(write_crafted_data(root / "data")))
+    yield build_small_store(root)
+    patch.undo()

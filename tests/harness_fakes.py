@@ -72,6 +72,39 @@ class ContentJudgeLM(LM):
         return [-1.0 for _ in requests]
 
 
+PLANTED_MARKUP = (
+    'GOOD two <script>window.flipPwned = 1</script> <img src=x onerror="window.flipPwned=2"> '
+    "[click](javascript:alert(1))"
+)
+"""An untrusted response that must always show as text (LLMBar manual, item 1, candidate 1)."""
+
+
+def build_small_store(root: Path):
+    """A SQLite store with FLIP, a pairwise and a limited pointwise run on crafted LLMBar data."""
+    from flip_cli.harness_run import run_tasks
+    from flip_store.database import open_engine
+    from flip_store.ingest import ingest_path
+
+    run_tasks(
+        ContentJudgeLM(),
+        [
+            "flip_llmbar_neighbor",
+            "flip_llmbar_manual",
+            "judge_pairwise_llmbar_neighbor",
+            "judge_pairwise_llmbar_manual",
+        ],
+        root / "full",
+    )
+    run_tasks(
+        ContentJudgeLM(mode="garbage"), ["judge_pointwise_llmbar_neighbor"], root / "lim", limit=1
+    )
+    engine = open_engine(f"sqlite:///{root / 'flip.db'}", create=True)
+    for folder in ("full", "lim"):
+        report = ingest_path(engine, root / folder, progress=lambda line: None)
+        assert not report.rejected, report.rejected
+    return engine
+
+
 def write_crafted_data(root: Path) -> Path:
     """RewardBench 2 and LLMBar files whose gold candidate says GOOD, in varying positions."""
     (root / "reward-bench-2").mkdir(parents=True)
@@ -98,6 +131,7 @@ def write_crafted_data(root: Path) -> Path:
         "Adversarial_Manual",
         "Natural",
     ):
+        second = PLANTED_MARKUP if name == "Adversarial_Manual" else "GOOD two"
         pairs = [
             {
                 "input": "answer the question well",
@@ -108,7 +142,7 @@ def write_crafted_data(root: Path) -> Path:
             {
                 "input": "answer the question well",
                 "output_1": "weak one",
-                "output_2": "GOOD two",
+                "output_2": second,
                 "label": 2,
             },
         ]

@@ -3,33 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from harness_fakes import ContentJudgeLM, write_crafted_data
 
-from flip_cli.harness_run import run_tasks
-from flip_store.database import open_engine
-from flip_store.ingest import ingest_path
 from flip_store.queries import item_detail, leaderboard, list_models, list_runs
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    root = tmp_path_factory.mktemp("queries")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("FLIP_DATA_DIR", str(write_crafted_data(root / "data")))
-    run_tasks(
-        ContentJudgeLM(),
-        ["flip_llmbar_neighbor", "flip_llmbar_manual", "judge_pairwise_llmbar_neighbor"],
-        root / "full",
-    )
-    run_tasks(
-        ContentJudgeLM(mode="garbage"), ["judge_pointwise_llmbar_neighbor"], root / "lim", limit=1
-    )
-    engine = open_engine(f"sqlite:///{root / 'flip.db'}", create=True)
-    for folder in ("full", "lim"):
-        report = ingest_path(engine, root / folder, progress=lambda line: None)
-        assert not report.rejected, report.rejected
-    yield engine
-    patch.undo()
+@pytest.fixture
+def store(small_store):
+    return small_store
 
 
 def test_leaderboard_rows_hold_comparable_domain_cells(store):

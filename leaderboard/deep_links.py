@@ -1,0 +1,72 @@
+"""View state in the URL: parse and validate query parameters, so every view can be shared.
+
+``?tab=inspect&benchmark=llmbar&item=llmbar:neighbor:3&runs=5,7`` opens Inspect on that item
+with those runs. Anything invalid is dropped with a friendly note, never an exception.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+TABS = ("leaderboard", "inspect", "about")
+BENCHMARKS = ("rb2", "llmbar", "demo")
+_ITEM_ID = re.compile(r"^[a-z0-9_]+:[a-z0-9_]+:[A-Za-z0-9_.\-]{1,120}$")
+
+
+@dataclass
+class ViewState:
+    tab: str = "leaderboard"
+    benchmark: str | None = None
+    item: str | None = None
+    runs: list[int] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def parse_query(params: Mapping[str, str]) -> ViewState:
+    state = ViewState()
+    tab = params.get("tab")
+    if tab:
+        if tab in TABS:
+            state.tab = tab
+        else:
+            state.notes.append(f"unknown tab {tab[:40]!r}; showing the leaderboard")
+    benchmark = params.get("benchmark")
+    if benchmark:
+        if benchmark in BENCHMARKS:
+            state.benchmark = benchmark
+        else:
+            state.notes.append(f"unknown benchmark {benchmark[:40]!r}")
+    item = params.get("item")
+    if item:
+        if _ITEM_ID.match(item):
+            state.item = item
+            state.benchmark = state.benchmark or item.split(":", 1)[0]
+            if "tab" not in params:
+                state.tab = "inspect"
+        else:
+            state.notes.append("the item id in the link is not valid")
+    runs = params.get("runs")
+    if runs:
+        parts = runs.split(",")
+        if all(part.isdigit() and len(part) < 10 for part in parts):
+            state.runs = [int(part) for part in parts][:4]
+        else:
+            state.notes.append("the run ids in the link are not valid")
+    if state.benchmark not in (None, *BENCHMARKS):
+        state.benchmark = None
+    return state
+
+
+def query_string(
+    tab: str, benchmark: str | None = None, item: str | None = None, runs: list[int] | None = None
+) -> str:
+    parts = [f"tab={tab}"]
+    if benchmark:
+        parts.append(f"benchmark={benchmark}")
+    if item:
+        parts.append(f"item={item}")
+    if runs:
+        parts.append("runs=" + ",".join(map(str, runs)))
+    return "?" + "&".join(parts)
