@@ -154,6 +154,7 @@ class Score(Base):
 
     __table_args__ = (
         ForeignKeyConstraint(["item_id", "position"], ["candidate.item_id", "candidate.position"]),
+        Index("ix_score_item", "item_id"),
     )
 
 
