@@ -146,7 +146,10 @@ def build_app(engine: Engine) -> gr.Blocks:
                     benchmark = gr.Dropdown(
                         list(BENCHMARK_DOMAINS), value="llmbar", label="Benchmark"
                     )
-                    domains = gr.CheckboxGroup(label="Domains (none = all)")
+                    domains = gr.CheckboxGroup(
+                        [(DOMAIN_LABELS[d], d) for d in BENCHMARK_DOMAINS["llmbar"]],
+                        label="Domains (none = all)",
+                    )
                     methods = gr.CheckboxGroup(list(METHOD_NAMES), label="Methods (none = all)")
                 with gr.Row():
                     family_choice = gr.CheckboxGroup(families, label="Family")
@@ -156,7 +159,9 @@ def build_app(engine: Engine) -> gr.Blocks:
                     limited = gr.Checkbox(False, label="Include limited runs (marked)")
                     baselines = gr.Checkbox(True, label="Chance and length baselines")
                     paper = gr.Checkbox(True, label="Rows reported in the paper")
-                frame = gr.Dataframe(interactive=False, wrap=True, label="Best-of-N accuracy (%)")
+                frame = gr.Dataframe(
+                    interactive=False, label="Best-of-N accuracy (%)", max_height=640
+                )
                 download = gr.DownloadButton("Download CSV of this view")
             with gr.Tab("Inspect", id="inspect"):
                 with gr.Row():
@@ -203,10 +208,12 @@ def build_app(engine: Engine) -> gr.Blocks:
                 choices=choices, value=None
             )
 
-        i_benchmark.change(refresh_runs, i_benchmark, [run_a, run_b])
+        # .input (user actions only), not .change: the deep-link handler sets these controls
+        # programmatically and must not have its chosen item replaced by the first one.
+        i_benchmark.input(refresh_runs, i_benchmark, [run_a, run_b])
         item_inputs = [i_benchmark, i_domain, i_search, run_a, run_b, only]
         for control in item_inputs:
-            control.change(inspect_items, item_inputs, [item, item_ids])
+            control.input(inspect_items, item_inputs, [item, item_ids])
         previous.click(lambda i, ids: step(i, ids, -1), [item, item_ids], item)
         following.click(lambda i, ids: step(i, ids, 1), [item, item_ids], item)
         for control in (item, run_a, run_b):

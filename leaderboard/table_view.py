@@ -40,13 +40,13 @@ BASE_COLUMNS = (
     Column("Model", "str"),
     Column("Kind", "str"),
     Column("Family", "str"),
-    Column("Params (B)", "number"),
+    Column("Params B", "number"),
     Column("Method", "str"),
     Column("Profile", "str"),
 )
 TAIL_COLUMNS = (
     Column("Average", "number"),
-    Column("FLIP gain vs best judge (%)", "number"),
+    Column("FLIP gain (%)", "number"),
     Column("Parse fail (%)", "number"),
     Column("Tokens / item", "number"),
     Column("Runs", "str"),
@@ -196,9 +196,7 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy whose text cells cannot run as spreadsheet formulas (prefixed with a quote)."""
     safe = frame.copy()
     for column in safe.columns:
-        if pd.api.types.is_object_dtype(safe[column]) or pd.api.types.is_string_dtype(
-            safe[column]
-        ):
+        if pd.api.types.is_object_dtype(safe[column]) or pd.api.types.is_string_dtype(safe[column]):
             safe[column] = safe[column].map(
                 lambda v: f"'{v}" if isinstance(v, str) and v.startswith(_FORMULA_PREFIXES) else v
             )
