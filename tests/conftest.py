@@ -88,10 +88,8 @@ def db_url(request, tmp_path) -> str:
 @pytest.fixture(scope="session")
 def small_store(tmp_path_factory):
     """A small real store (fake model, crafted LLMBar data) shared by query and view tests."""
-    from harness_fakes import build_small_store, write_crafted_data
+    from harness_fakes import build_small_store, crafted_environment
 
     root = tmp_path_factory.mktemp("small-store")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("FLIP_DATA_DIR", str(write_crafted_data(root / "data")))
-    yield build_small_store(root)
-    patch.undo()
+    with crafted_environment(root):
+        return build_small_store(root)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from lm_eval.api.model import LM
 
 QUALITY = {"GOOD": 9, "fine": 6, "weak": 4, "bad": 1}
@@ -148,3 +151,15 @@ def write_crafted_data(root: Path) -> Path:
         ]
         (root / "llmbar" / f"{name}.json").write_text(json.dumps(pairs))
     return root
+
+
+@contextmanager
+def crafted_environment(root: Path) -> Iterator[Path]:
+    """Crafted data under ``root/data`` with FLIP_DATA_DIR pointing at it for the block."""
+    data = write_crafted_data(root / "data")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("FLIP_DATA_DIR", str(data))
+    try:
+        yield data
+    finally:
+        patch.undo()

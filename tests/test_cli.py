@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-FLIP = str(Path(sys.executable).parent / "flip")
+from cli_runner import run_command
 
 
 def run_flip(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [FLIP, *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-        stdin=subprocess.DEVNULL,
-    )
+    return run_command("flip", *args, env=env)
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, fragment: str) -> None:

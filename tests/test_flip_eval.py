@@ -2,46 +2,21 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
+from cli_runner import run_command
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from flip_store.database import open_engine
 from flip_store.schema import Call, Candidate, Item, Outcome, Run, Score
 
-FLIP = str(Path(sys.executable).parent / "flip")
-
 
 @pytest.mark.model
 def test_flip_eval_demo_fills_the_store(tmp_path, model_env):
-    command = [
-        FLIP,
-        "eval",
-        "--model",
-        "default",
-        "--methods",
-        "flip,judge_pointwise",
-        "--benchmark",
-        "demo",
-        "--limit",
-        "3",
-        "--profile",
-        "cpu",
-    ]
-    result = subprocess.run(
-        command,
-        cwd=tmp_path,
-        env=model_env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    result = run_command(
+        "flip", "eval", "--model", "default", "--methods", "flip,judge_pointwise",
+        "--benchmark", "demo", "--limit", "3", "--profile", "cpu", env=model_env, cwd=tmp_path,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     assert "flip_demo (limited)" in result.stdout and "chance" in result.stdout
     assert list((tmp_path / "results" / "raw").rglob("samples_flip_demo_*.jsonl"))
@@ -90,3 +65,8 @@ def test_task_names_and_suites(tmp_path):
     bad.write_text("models: nope\n")
     with pytest.raises(FlipInputError, match="non-empty 'models:' list"):
         load_suite(str(bad))
+
+
+def test_model_and_suite_are_exclusive():
+    result = run_command("flip", "eval", "--benchmark", "demo", "--model", "x", "--suite", "paper")
+    assert result.returncode == 2 and "not allowed with argument" in result.stderr

@@ -4,56 +4,30 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import run_command
 
 from flip_core.models import bundled_model_dir
 from harness_tasks.catalog import TASK_DIR
 
 pytestmark = pytest.mark.model
 
-LM_EVAL = str(Path(sys.executable).parent / "lm_eval")
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def run_lm_eval(tasks: list[str], output: Path, env: dict[str, str]) -> dict:
-    command = [
-        LM_EVAL,
-        "--model",
-        "hf",
-        "--model_args",
-        f"pretrained={bundled_model_dir()},dtype=float32",
-        "--device",
-        "cpu",
-        "--batch_size",
-        "8",
-        "--tasks",
-        ",".join(tasks),
-        "--include_path",
-        str(TASK_DIR),
-        "--apply_chat_template",
-        "--log_samples",
-        "--output_path",
-        str(output),
-        "--limit",
-        "2",
-        "--gen_kwargs",
-        "max_gen_toks=32",
-        "--metadata",
-        json.dumps({"profile": "cpu"}),
-    ]
-    result = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
+    result = run_command(
+        "lm_eval", "--model", "hf",
+        "--model_args", f"pretrained={bundled_model_dir()},dtype=float32",
+        "--device", "cpu", "--batch_size", "8",
+        "--tasks", ",".join(tasks), "--include_path", str(TASK_DIR),
+        "--apply_chat_template", "--log_samples", "--output_path", str(output),
+        "--limit", "2", "--gen_kwargs", "max_gen_toks=32",
+        "--metadata", json.dumps({"profile": "cpu"}),
         env=env,
-        timeout=900,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     (results_file,) = output.rglob("results_*.json")
     return json.loads(results_file.read_text())
@@ -89,13 +63,7 @@ def test_demo_tasks_through_the_lm_eval_cli(tmp_path):
     check_run(tmp_path, results, tasks, {"flip_demo": 4, "judge_pointwise_demo": 4})
     assert "mean_reward_chosen,none" in results["results"]["flip_demo"]
 
-    summary = subprocess.run(
-        [str(Path(sys.executable).parent / "flip"), "summarize", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
+    summary = run_command("flip", "summarize", str(tmp_path))
     assert summary.returncode == 0, summary.stderr
     for task in tasks:
         line = next(row for row in summary.stdout.splitlines() if row.startswith(task))

@@ -6,7 +6,7 @@ import json
 import shutil
 
 import pytest
-from harness_fakes import ContentJudgeLM, write_crafted_data
+from harness_fakes import ContentJudgeLM, crafted_environment
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -20,14 +20,10 @@ from flip_store.schema import Call, Candidate, Item, Metric, Model, Outcome, Run
 def lm_eval_output(tmp_path_factory):
     """One real lm-eval output folder: FLIP and listwise on crafted LLMBar data."""
     root = tmp_path_factory.mktemp("eval")
-    data = write_crafted_data(root / "data")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("FLIP_DATA_DIR", str(data))
-    run_tasks(
-        ContentJudgeLM(), ["flip_llmbar_neighbor", "judge_listwise_llmbar_neighbor"], root / "raw"
-    )
-    yield root / "raw"
-    patch.undo()
+    with crafted_environment(root):
+        tasks = ["flip_llmbar_neighbor", "judge_listwise_llmbar_neighbor"]
+        run_tasks(ContentJudgeLM(), tasks, root / "raw")
+    return root / "raw"
 
 
 @pytest.fixture

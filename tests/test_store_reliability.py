@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from harness_fakes import ContentJudgeLM, write_crafted_data
+from cli_runner import BIN
+from harness_fakes import ContentJudgeLM, crafted_environment
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -18,7 +17,7 @@ from flip_store.database import FlipStoreError, open_engine
 from flip_store.ingest import ingest_path
 from flip_store.schema import Call, Metric, Outcome, Run
 
-FLIP = str(Path(sys.executable).parent / "flip")
+FLIP = str(BIN / "flip")
 TASKS = ["flip_llmbar_gptout", "judge_pointwise_llmbar_gptout", "judge_listwise_llmbar_gptout"]
 
 
@@ -26,13 +25,10 @@ TASKS = ["flip_llmbar_gptout", "judge_pointwise_llmbar_gptout", "judge_listwise_
 def outputs(tmp_path_factory):
     """Two lm-eval output folders over the same items (three tasks each)."""
     root = tmp_path_factory.mktemp("reliability")
-    data = write_crafted_data(root / "data")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("FLIP_DATA_DIR", str(data))
-    run_tasks(ContentJudgeLM(), TASKS, root / "a")
-    run_tasks(ContentJudgeLM(mode="garbage"), TASKS, root / "b")
-    yield root
-    patch.undo()
+    with crafted_environment(root):
+        run_tasks(ContentJudgeLM(), TASKS, root / "a")
+        run_tasks(ContentJudgeLM(mode="garbage"), TASKS, root / "b")
+    return root
 
 
 @pytest.fixture
