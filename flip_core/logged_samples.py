@@ -73,9 +73,7 @@ def document_item(doc: dict[str, Any]) -> Item:
 
 def document_method(doc: dict[str, Any]) -> Method:
     """The method that produced a document, configured as it was (the listwise seed)."""
-    if doc["method"] == "judge_listwise":
-        return get_method("judge_listwise", seed=doc["shuffle_seed"])
-    return get_method(doc["method"])
+    return get_method(doc["method"], shuffle_seed=doc["shuffle_seed"])
 
 
 @dataclass(frozen=True)

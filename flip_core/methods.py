@@ -240,8 +240,9 @@ class ListwiseJudge(Method):
 METHOD_NAMES = ("flip", "judge_pointwise", "judge_pairwise", "judge_listwise")
 
 
-def get_method(name: str, **options: Any) -> Method:
-    """A method by its conventions.md name."""
+def get_method(name: str, shuffle_seed: int | None = None, **options: Any) -> Method:
+    """A method by its conventions.md name; ``shuffle_seed`` configures the listwise order
+    (``None``: its default) and is ignored by the methods that show one candidate per call."""
     classes: dict[str, type[Method]] = {
         "flip": FlipMethod,
         "judge_pointwise": PointwiseJudge,
@@ -250,4 +251,6 @@ def get_method(name: str, **options: Any) -> Method:
     }
     if name not in classes:
         raise FlipConfigError(f"unknown method {name!r}; choose one of {', '.join(METHOD_NAMES)}")
+    if name == "judge_listwise" and shuffle_seed is not None:
+        options["seed"] = shuffle_seed
     return classes[name](**options)

@@ -57,11 +57,8 @@ class BestOfNTask(ConfigurableTask):
         self.method_name = str(metadata.get("method", ""))
         self.benchmark = str(metadata.get("benchmark", ""))
         self.domain = str(metadata.get("domain", ""))
-        self.method: Method = (
-            get_method(self.method_name, seed=SHUFFLE_SEED)
-            if self.method_name == "judge_listwise"
-            else get_method(self.method_name)
-        )
+        self.shuffle_seed = SHUFFLE_SEED if self.method_name == "judge_listwise" else None
+        self.method: Method = get_method(self.method_name, shuffle_seed=self.shuffle_seed)
         config["generation_kwargs"] = _profile_generation_kwargs(
             config.get("generation_kwargs") or {}, str(metadata.get("profile", "default"))
         )
@@ -71,9 +68,8 @@ class BestOfNTask(ConfigurableTask):
 
     def download(self, dataset_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:
         loaded = load_benchmark(self.benchmark, self.domain)
-        seed = SHUFFLE_SEED if self.method_name == "judge_listwise" else None
         docs = [
-            item_document(item, self.method, loaded.source, loaded.revision, seed)
+            item_document(item, self.method, loaded.source, loaded.revision, self.shuffle_seed)
             for item in loaded.items
         ]
         self.dataset = {"test": datasets.Dataset.from_list(docs)}
