@@ -21,8 +21,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="evaluate a model with lm-eval, store and summarise the results",
         description=__doc__,
     )
-    parser.add_argument(
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
         "--model", default="default", help="'default' (bundled model), a model folder, or a Hub id"
+    )
+    which.add_argument(
+        "--suite", help="a suite of models: 'paper' or a YAML file with a 'models:' list"
     )
     parser.add_argument(
         "--methods",
