@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The committed LLMBar Adversarial runs of the bundled model (SmolLM2-135M-Instruct, cpu
-# profile, all 319 pairs): one lm_eval run per task, written under results/raw/ as it finishes,
-# so an interruption loses at most the task in progress. Re-running skips finished tasks.
+# profile, all 319 pairs): one lm_eval run per task, written under results/raw/ as it finishes.
+# Re-running skips finished tasks, and lm_eval's response cache (results/cache/, not tracked)
+# lets an interrupted task resume without asking the model again for answered requests.
 #   usage: bash results/commands/llmbar_bundled_cpu.sh [TASK ...]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,5 +25,6 @@ for task in "${tasks[@]}"; do
     --device cpu --batch_size 8 \
     --tasks "${task}" --include_path harness_tasks/tasks \
     --apply_chat_template --log_samples --output_path "${out}" \
+    --use_cache "results/cache/llmbar-smollm2-135m-cpu-${task}" \
     --metadata '{"profile": "cpu"}'
 done
