@@ -22,7 +22,7 @@ from typing import Any
 
 from flip_core.errors import FlipConfigError
 from flip_core.items import Item
-from flip_core.parsing import ParseStatus, parse_index, parse_score, parse_verdict
+from flip_core.parsing import Parsed, ParseStatus, parse_index, parse_score, parse_verdict
 from flip_core.prompts import (
     FLIP_RECONSTRUCTION,
     JUDGE_LISTWISE,
@@ -56,6 +56,11 @@ class CallResult:
     shown: tuple[int, ...]
     values: tuple[Any, ...]
     statuses: tuple[ParseStatus, ...]
+
+    @classmethod
+    def of(cls, shown: tuple[int, ...], parsed: Sequence[Parsed[Any]]) -> CallResult:
+        """The result of a call from the parsed outputs of its samples."""
+        return cls(shown, tuple(p.value for p in parsed), tuple(p.status for p in parsed))
 
     @property
     def failed(self) -> bool:
@@ -160,11 +165,7 @@ class PointwiseJudge(Method):
             parsed = [parse_score(raw) for raw in samples]
             ratings = [p.value for p in parsed if p.value is not None]
             scores.append(mean(ratings) if ratings else None)
-            results.append(
-                CallResult(
-                    call.shown, tuple(p.value for p in parsed), tuple(p.status for p in parsed)
-                )
-            )
+            results.append(CallResult.of(call.shown, parsed))
         return ItemScores(scores, results)
 
 
@@ -192,11 +193,7 @@ class PairwiseJudge(Method):
                 if verdict is not None:
                     winner = call.shown[0] if verdict == "A" else call.shown[1]
                     wins[winner] += 1.0 / len(samples)
-            results.append(
-                CallResult(
-                    call.shown, tuple(p.value for p in parsed), tuple(p.status for p in parsed)
-                )
-            )
+            results.append(CallResult.of(call.shown, parsed))
         return ItemScores(list(wins), results)
 
 
@@ -231,10 +228,7 @@ class ListwiseJudge(Method):
         for position in (p.value for p in parsed):
             if position is not None:
                 picks[call.shown[position]] += 1.0 / len(samples)
-        result = CallResult(
-            call.shown, tuple(p.value for p in parsed), tuple(p.status for p in parsed)
-        )
-        return ItemScores(picks, [result])
+        return ItemScores(picks, [CallResult.of(call.shown, parsed)])
 
 
 METHOD_NAMES = ("flip", "judge_pointwise", "judge_pairwise", "judge_listwise")
