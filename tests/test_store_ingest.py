@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from flip_cli.harness_run import run_tasks
 from flip_store.database import FlipStoreError, open_engine
 from flip_store.ingest import ingest_path
+from flip_store.queries import find_items, item_detail, leaderboard
 from flip_store.schema import Call, Candidate, Item, Metric, Model, Outcome, Run, Score
 
 
@@ -146,3 +147,19 @@ def test_database_errors_are_one_line(tmp_path):
     sqlite3.connect(foreign).execute("CREATE TABLE t (x)").connection.commit()
     with pytest.raises(FlipStoreError, match="not a flip results store"):
         open_engine(f"sqlite:///{foreign}", create=True)
+
+
+def test_leaderboard_queries_read_the_same_on_every_backend(lm_eval_output, data_env, db_url):
+    """The queries' SQL (newest-run pick, metric pivot, JSON cast) runs on SQLite and PostgreSQL."""
+    engine = open_engine(db_url, create=True)
+    ingest_path(engine, lm_eval_output, progress=lambda line: None)
+    rows = {row.method: row for row in leaderboard(engine, "llmbar")}
+    assert rows["flip"].domains["neighbor"].value == 1.0 and rows["flip"].domains["neighbor"].n == 2
+    assert rows["flip"].tokens_per_item > 0 and rows["judge_listwise"].parse_fail_rate == 0.0
+    assert {"baseline_random", "baseline_longest", "baseline_shortest"} <= set(rows)
+    (item_id,) = [i for i in find_items(engine, "llmbar") if i.endswith(":1")]
+    detail = item_detail(engine, item_id)
+    flip = next(run for run in detail.runs if run.method == "flip")
+    assert [call.shown for call in flip.calls] == [[0], [1]]
+    assert "INFERRED INSTRUCTION" in flip.calls[0].raw_outputs[0]
+    assert flip.calls[0].parse_statuses == ["ok"] and isinstance(flip.calls[0].failed, bool)
