@@ -82,7 +82,8 @@ class LeaderboardRow:
 
     @property
     def domain_mean(self) -> float | None:
-        """Plain mean of the domain accuracies (the paper's average); None if any is missing."""
+        """Plain mean of the accuracies of the domains this row has (the paper's average when it
+        has all of them; the table recomputes it over the domains it shows)."""
         if not self.domains:
             return None
         return sum(cell.value for cell in self.domains.values()) / len(self.domains)
@@ -97,8 +98,16 @@ def _newest_comparable_runs(benchmark: str, include_limited: bool):  # type: ign
     query = select(func.max(Run.id).label("id")).where(Run.benchmark == benchmark)
     if not include_limited:
         query = query.where(Run.limit.is_(None))
+    # Full and limited runs are picked separately, so that a later --limit run never hides a
+    # full one (the caller prefers the full run of a cell).
     return query.group_by(
-        Run.model_id, Run.method, Run.profile, Run.prompt_hash, Run.dataset_revision, Run.domain
+        Run.model_id,
+        Run.method,
+        Run.profile,
+        Run.prompt_hash,
+        Run.dataset_revision,
+        Run.domain,
+        Run.limit.is_(None),
     ).subquery()
 
 
@@ -156,29 +165,30 @@ def leaderboard(
         name, family, parameters, is_baseline,
         value, low, high, n, parse_rate, tokens_per_item,
     ) in cells:  # fmt: skip
+        # A dataset revision belongs to one domain's data file (LLMBar's subsets are files of
+        # their own), so the row spans revisions; within a domain the newest full run wins.
         row = rows.setdefault(
             (model_id, method, profile, prompt_hash),
             {
                 "head": (name, family, parameters, bool(is_baseline), method, profile, prompt_hash),
                 "cells": {},
-                "parse": [],
-                "tokens": [],
             },
         )
-        row["cells"][domain] = Cell(run_id, value, low, high, n, limit is not None)
-        if parse_rate is not None:
-            row["parse"].append(parse_rate)
-        if tokens_per_item is not None:
-            row["tokens"].append(tokens_per_item)
-    result = [
-        LeaderboardRow(
-            *row["head"],
-            domains=dict(sorted(row["cells"].items())),
-            parse_fail_rate=_mean(row["parse"]),
-            tokens_per_item=_mean(row["tokens"]),
+        cell = (Cell(run_id, value, low, high, n, limit is not None), parse_rate, tokens_per_item)
+        held = row["cells"].get(domain)
+        if held is None or (held[0].limited, -held[0].run_id) > (cell[0].limited, -run_id):
+            row["cells"][domain] = cell
+    result = []
+    for row in rows.values():
+        chosen = [row["cells"][domain] for domain in sorted(row["cells"])]
+        result.append(
+            LeaderboardRow(
+                *row["head"],
+                domains={domain: row["cells"][domain][0] for domain in sorted(row["cells"])},
+                parse_fail_rate=_mean([parse for _, parse, _ in chosen if parse is not None]),
+                tokens_per_item=_mean([tokens for _, _, tokens in chosen if tokens is not None]),
+            )
         )
-        for row in rows.values()
-    ]
     return sorted(result, key=lambda r: (r.is_baseline, -(r.domain_mean or 0.0), r.model))
 
 

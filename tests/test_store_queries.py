@@ -50,3 +50,21 @@ def test_listings(store):
     names = [m.name for m in list_models(store)]
     assert names[-1].startswith("baseline")
     assert {r.task for r in list_runs(store)} >= {"flip_llmbar_neighbor", "flip_llmbar_manual"}
+
+
+def test_a_newer_limited_run_never_hides_the_full_run(tmp_path):
+    from harness_fakes import ContentJudgeLM, crafted_environment
+
+    from flip_cli.harness_run import run_tasks
+    from flip_store.database import open_engine
+    from flip_store.ingest import ingest_path
+
+    engine = open_engine(f"sqlite:///{tmp_path / 'flip.db'}", create=True)
+    with crafted_environment(tmp_path):
+        for folder, limit in (("full", None), ("limited", 1)):
+            run_tasks(ContentJudgeLM(), ["flip_llmbar_neighbor"], tmp_path / folder, limit=limit)
+            ingest_path(engine, tmp_path / folder, progress=lambda line: None)
+    runs = {run.limit: run.id for run in list_runs(engine) if run.task == "flip_llmbar_neighbor"}
+    assert runs[1] > runs[None]  # the limited run is the newer one
+    (flip,) = [r for r in leaderboard(engine, "llmbar", include_limited=True) if r.method == "flip"]
+    assert flip.domains["neighbor"].run_id == runs[None] and not flip.domains["neighbor"].limited
