@@ -1,6 +1,6 @@
 """Score items with a FlipScorer, turn the rewards into result rows, and print a summary.
 
-Shared by ``flip score --input`` and ``flip demo``: per-item rewards, then best-of-N accuracy
+Used by ``flip score``: per-item rewards, then best-of-N accuracy
 (strict and tie-aware, with bootstrap intervals) beside chance and the length-only baselines.
 """
 
@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from flip_core.baselines import chance_accuracy, length_scores
+from flip_core.baselines import reference_points
 from flip_core.items import Item
 from flip_core.scorer import FlipReward, FlipScorer
 from flip_core.selection import (
@@ -105,16 +105,10 @@ def print_summary(rows: Sequence[dict[str, Any]], items: Sequence[Item]) -> None
         flip = best_of_n_accuracy(
             [[c["reward"] for c in row["candidates"]] for row, _ in members], golds
         )
-        longest = best_of_n_accuracy(
-            [length_scores(i.candidates, "longest") for _, i in members], golds
-        )
-        shortest = best_of_n_accuracy(
-            [length_scores(i.candidates, "shortest") for _, i in members], golds
-        )
-        chance = sum(chance_accuracy(len(i.candidates)) for _, i in members) / len(members)
+        reference = reference_points([i.candidates for _, i in members], golds)
         print(
             f"{name:12} {len(members):>3}  {flip.strict.format():24} "
-            f"{flip.tie_aware.value * 100:9.1f}  {chance * 100:6.1f} "
-            f"{longest.strict.value * 100:7.1f} {shortest.strict.value * 100:8.1f}"
+            f"{flip.tie_aware.value * 100:9.1f}  {reference.chance * 100:6.1f} "
+            f"{reference.longest * 100:7.1f} {reference.shortest * 100:8.1f}"
         )
     print("(accuracy in %: strict best-of-N, the chosen must score strictly above every rejected)")

@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
 
 def print_summary(root: Path) -> None:
     """The per-task and per-method tables for every newest samples file below ``root``."""
-    from flip_core.baselines import chance_accuracy, length_scores
+    from flip_core.baselines import reference_points
     from flip_core.errors import FlipInputError
     from flip_core.logged_samples import read_samples
     from flip_core.selection import best_of_n_accuracy, bootstrap_interval, is_strictly_correct
@@ -83,17 +83,14 @@ def print_summary(root: Path) -> None:
         scored = [sample.rescore() for sample in samples]
         golds = [item.gold_index for item in items]
         accuracy = best_of_n_accuracy([s.scores for s in scored], golds)
-        longest, shortest = (
-            best_of_n_accuracy([length_scores(i.candidates, rule) for i in items], golds).strict
-            for rule in ("longest", "shortest")
-        )
-        chance = sum(chance_accuracy(len(i.candidates)) for i in items) / len(items)
+        reference = reference_points([i.candidates for i in items], golds)
         parse_fail = sum(s.parse_fail_rate for s in scored) / len(scored)
         limited = " (limited)" if _limit_of(path) is not None else ""
         print(
             f"{task + limited:34} {len(items):>4}  {accuracy.strict.format():22} "
             f"{accuracy.tie_aware.value * 100:9.1f} {parse_fail * 100:10.1f}  "
-            f"{chance * 100:6.1f} {longest.value * 100:7.1f} {shortest.value * 100:8.1f}"
+            f"{reference.chance * 100:6.1f} {reference.longest * 100:7.1f} "
+            f"{reference.shortest * 100:8.1f}"
         )
         doc = samples[0].doc
         strict_values = [
