@@ -21,6 +21,8 @@ from flip_core.profiles import DecodingProfile
 from flip_core.prompts import Conversation
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+"""This workplace's real benchmark data (LLMBar, AlpacaEval best-of-11), beside the checkout."""
 
 # Real-model tests cap generation so that CI stays fast; they assert behaviour, not quality.
 TEST_MAX_NEW_TOKENS = "40"
@@ -49,6 +51,22 @@ class FakeBackend:
             texts = [self.respond(user, s) for s in range(profile.num_samples)]
             outputs.append([Generation(t, num_tokens=len(t.split()), finished=True) for t in texts])
         return outputs
+
+
+def require_shared_data() -> Path:
+    """The real data folder; under CI it must be there (fail, never skip)."""
+    if not (SHARED_DATA / "llmbar").is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"real data folder {SHARED_DATA} is missing under CI=true")
+        pytest.skip(f"{SHARED_DATA} not present on this machine")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def real_data_dir(monkeypatch) -> Path:
+    """The real data folder, with FLIP_DATA_DIR pointing at it for this test."""
+    monkeypatch.setenv("FLIP_DATA_DIR", str(require_shared_data()))
+    return SHARED_DATA
 
 
 @pytest.fixture

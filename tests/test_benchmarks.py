@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 
 from flip_core.benchmarks import BENCHMARK_DOMAINS, load_benchmark
 from flip_core.errors import FlipConfigError, FlipInputError
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 LLMBAR_SIZES = {"neighbor": 134, "gptinst": 92, "gptout": 47, "manual": 46}
 
 
@@ -28,17 +25,6 @@ def rb2_row(row_id: str, subset: str) -> dict:
         "subset": subset,
         "additional_metadata": {"category": "test"},
     }
-
-
-@pytest.fixture
-def real_data_dir(monkeypatch) -> Path:
-    """The workplace's real data; under CI it must be there (fail, never skip)."""
-    if not (SHARED_DATA / "llmbar").is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"real data folder {SHARED_DATA} is missing under CI=true")
-        pytest.skip(f"{SHARED_DATA} not present on this machine")
-    monkeypatch.setenv("FLIP_DATA_DIR", str(SHARED_DATA))
-    return SHARED_DATA
 
 
 def test_real_llmbar_adversarial_subsets(real_data_dir):

@@ -8,14 +8,12 @@ from pathlib import Path
 
 import pytest
 from cli_runner import run_command
+from conftest import require_shared_data
 
 from flip_core.models import bundled_model_dir
 from harness_tasks.catalog import TASK_DIR
 
 pytestmark = pytest.mark.model
-
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
 
 def run_lm_eval(tasks: list[str], output: Path, env: dict[str, str]) -> dict:
     result = run_command(
@@ -74,12 +72,8 @@ def test_demo_tasks_through_the_lm_eval_cli(tmp_path):
 
 
 def test_llmbar_tasks_through_the_lm_eval_cli(tmp_path):
-    if not (SHARED_DATA / "llmbar").is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"real data folder {SHARED_DATA} is missing under CI=true")
-        pytest.skip(f"{SHARED_DATA} not present on this machine")
     tasks = ["flip_llmbar_neighbor", "judge_listwise_llmbar_neighbor"]
-    env = {**os.environ, "FLIP_DATA_DIR": str(SHARED_DATA)}
+    env = {**os.environ, "FLIP_DATA_DIR": str(require_shared_data())}
     results = run_lm_eval(tasks, tmp_path, env)
     check_run(
         tmp_path, results, tasks, {"flip_llmbar_neighbor": 2, "judge_listwise_llmbar_neighbor": 1}
