@@ -1,4 +1,8 @@
-"""The Gradio app: Leaderboard, Inspect and About tabs over a read-only results store.
+"""The Gradio app: Leaderboard, Charts, Inspect, Compare and Submit/About over a results store.
+
+The store is opened read-only; an upload (where the host sets ``FLIP_UPLOAD_TOKEN``) opens its
+own writable engine. Reads of the summary rows and paired counts go through a
+:class:`~leaderboard.store_reader.StoreReader`, memoised until the store changes.
 
 Hosting (a Hugging Face Space or any server): ``python -m leaderboard.app`` serves the store
 named by ``FLIP_DB_URL`` (default ``sqlite:///results/flip.db``) on ``$HOST:$PORT``
@@ -15,10 +19,15 @@ import gradio as gr
 from sqlalchemy import Engine
 
 from flip_core.methods import METHOD_NAMES
-from flip_store.database import open_engine
-from flip_store.queries import find_items, item_detail, leaderboard, list_models, list_runs
+from flip_store.comparisons import compare_runs
+from flip_store.database import default_url, open_engine
+from flip_store.queries import find_items, item_detail, list_models, list_runs
+from leaderboard.charts import CHART_IDS, chart_figures
+from leaderboard.compare_view import render_comparison
 from leaderboard.deep_links import parse_query
+from leaderboard.gains import flip_gains
 from leaderboard.inspect_view import render_item
+from leaderboard.store_reader import StoreReader
 from leaderboard.table_view import (
     DOMAIN_LABELS,
     SIZE_BUCKETS,
@@ -26,7 +35,9 @@ from leaderboard.table_view import (
     columns_for,
     csv_safe,
     leaderboard_frame,
+    shown_domains,
 )
+from leaderboard.upload import MAX_ARCHIVE_BYTES, handle_upload, upload_enabled
 
 BENCHMARK_DOMAINS = {
     "rb2": ["focus", "factuality", "precise_if", "math"],
@@ -47,8 +58,31 @@ one (25% by chance on RewardBench 2's four candidates, 50% on LLMBar pairs); int
 percentile bootstraps over items. Every score is recomputed from the raw model outputs when a
 run is stored. Rows marked *baseline* need no model; rows *reported in the paper* are quoted.
 
-**Submit a model:** `flip eval --model <hub id or folder> --benchmark rb2`, or the `lm_eval`
-commands in the project README, then `flip ingest results/raw`.
+**FLIP gain** is FLIP's average relative to the best judge of the same model and decoding
+profile over the shown domains; *Gain p* is an exact McNemar test on the items both scored
+(paired: the same items are judged by both methods).
+
+### Submit a model
+
+On your own GPU, one command runs the tasks, stores the raw output and ingests it:
+
+    flip eval --model Qwen/Qwen3-1.7B --benchmark rb2   # FLIP and the three judges
+
+or straight through lm-evaluation-harness (`flip paths` prints the task folder):
+
+    lm_eval --model hf --model_args pretrained=Qwen/Qwen3-1.7B,enable_thinking=False \\
+      --batch_size 16 --tasks flip_rb2 --include_path <task folder> --apply_chat_template \\
+      --log_samples --output_path results/raw
+    flip ingest results/raw
+
+Every score is recomputed from the raw outputs when a run is stored; the numbers in the
+results file are never trusted.
+"""
+UPLOAD_HELP = """
+### Upload a run
+
+Zip the lm-eval `--output_path` folder (its `results_*.json` and `samples_*.jsonl`) and upload
+it with the host's upload token. It is validated and ingested exactly like `flip ingest`.
 """
 
 
@@ -64,11 +98,16 @@ def _notice(engine: Engine) -> str:
     return f"{len(models)} models in the store."
 
 
-def build_app(engine: Engine) -> gr.Blocks:
+def build_app(engine: Engine, upload_db_url: str | None = None) -> gr.Blocks:
+    """The app over ``engine`` (read-only is enough); uploads write to ``upload_db_url``."""
+    reader = StoreReader(engine)
     families = sorted(
         {m.family for m in list_models(engine) if m.family and m.family != "baseline"}
     )
     csv_dir = Path(tempfile.mkdtemp(prefix="flip-leaderboard-"))
+
+    def gains_for(rows, domains):
+        return flip_gains(rows, domains, reader.discordant_counts)
 
     def table(benchmark, domains, methods, family_choice, sizes, search, limited, baselines, paper):
         filters = TableFilters(
@@ -80,21 +119,25 @@ def build_app(engine: Engine) -> gr.Blocks:
             bool(baselines),
             bool(paper),
         )
-        rows = leaderboard(engine, benchmark, include_limited=bool(limited))
-        frame = leaderboard_frame(rows, benchmark, BENCHMARK_DOMAINS[benchmark], filters)
+        rows = reader.leaderboard(benchmark, include_limited=bool(limited))
+        domains_shown = shown_domains(BENCHMARK_DOMAINS[benchmark], filters)
+        gains = gains_for(rows, domains_shown)
+        frame = leaderboard_frame(rows, benchmark, BENCHMARK_DOMAINS[benchmark], filters, gains)
         path = csv_dir / f"flip-leaderboard-{benchmark}.csv"
         csv_safe(frame).to_csv(path, index=False)
-        datatypes = [
-            c.datatype
-            for c in columns_for(
-                [
-                    d
-                    for d in BENCHMARK_DOMAINS[benchmark]
-                    if not filters.domains or d in filters.domains
-                ]
-            )
-        ]
+        datatypes = [c.datatype for c in columns_for(domains_shown)]
         return gr.Dataframe(value=frame, datatype=datatypes), gr.DownloadButton(value=str(path))
+
+    def charts(benchmark, domains, limited):
+        rows = reader.leaderboard(benchmark, include_limited=bool(limited))
+        chosen = [d for d in BENCHMARK_DOMAINS[benchmark] if not domains or d in domains]
+        figures = chart_figures(rows, chosen, gains=gains_for(rows, chosen))
+        return [figures[chart] for chart in CHART_IDS]
+
+    def compare(run_a, run_b, benchmark):
+        if not run_a or not run_b:
+            return "<p>Pick two runs to compare.</p>"
+        return render_comparison(compare_runs(engine, int(run_a), int(run_b)), benchmark)
 
     def domain_choices(benchmark):
         return gr.CheckboxGroup(
@@ -163,7 +206,17 @@ def build_app(engine: Engine) -> gr.Blocks:
                     interactive=False, label="Best-of-N accuracy (%)", max_height=640
                 )
                 download = gr.DownloadButton("Download CSV of this view")
-            with gr.Tab("Inspect", id="inspect"):
+            with gr.Tab("Charts", id="charts"):
+                with gr.Row():
+                    c_benchmark = gr.Dropdown(
+                        list(BENCHMARK_DOMAINS), value="llmbar", label="Benchmark"
+                    )
+                    c_domains = gr.CheckboxGroup(
+                        [(DOMAIN_LABELS[d], d) for d in BENCHMARK_DOMAINS["llmbar"]],
+                        label="Domains (none = all)",
+                    )
+                    c_limited = gr.Checkbox(False, label="Include limited runs (marked)")
+                plots = [gr.Plot(label=chart.replace("_", " ")) for chart in CHART_IDS]
                 with gr.Row():
                     i_benchmark = gr.Dropdown(
                         list(BENCHMARK_DOMAINS), value="llmbar", label="Benchmark"
@@ -184,8 +237,28 @@ def build_app(engine: Engine) -> gr.Blocks:
                     following = gr.Button("Next →", size="sm")
                 item_ids = gr.State([])
                 item_html = gr.HTML()
-            with gr.Tab("About", id="about"):
+            with gr.Tab("Compare", id="compare"):
+                with gr.Row():
+                    k_benchmark = gr.Dropdown(
+                        list(BENCHMARK_DOMAINS), value="llmbar", label="Benchmark"
+                    )
+                    k_run_a = gr.Dropdown(label="Run A (e.g. a judge)", choices=[])
+                    k_run_b = gr.Dropdown(label="Run B (e.g. FLIP, same model)", choices=[])
+                comparison_html = gr.HTML()
+            with gr.Tab("Submit / About", id="about"):
                 gr.Markdown(ABOUT)
+                if upload_enabled():
+                    gr.Markdown(UPLOAD_HELP)
+                    with gr.Row():
+                        archive = gr.File(label="lm-eval output (.zip)", file_types=[".zip"])
+                        token = gr.Textbox(label="Upload token", type="password", max_lines=1)
+                    upload_button = gr.Button("Validate and ingest")
+                    upload_result = gr.HTML()
+                    upload_button.click(
+                        lambda path, secret: handle_upload(path, secret, upload_db_url),
+                        [archive, token],
+                        upload_result,
+                    )
 
         table_inputs = [
             benchmark,
@@ -201,6 +274,10 @@ def build_app(engine: Engine) -> gr.Blocks:
         for control in table_inputs:
             control.change(table, table_inputs, [frame, download])
         benchmark.change(domain_choices, benchmark, domains)
+        chart_inputs = [c_benchmark, c_domains, c_limited]
+        for control in chart_inputs:
+            control.change(charts, chart_inputs, plots)
+        c_benchmark.change(domain_choices, c_benchmark, c_domains)
 
         def refresh_runs(bench):
             choices = run_choices(bench)
@@ -211,6 +288,9 @@ def build_app(engine: Engine) -> gr.Blocks:
         # .input (user actions only), not .change: the deep-link handler sets these controls
         # programmatically and must not have its chosen item replaced by the first one.
         i_benchmark.input(refresh_runs, i_benchmark, [run_a, run_b])
+        k_benchmark.input(refresh_runs, k_benchmark, [k_run_a, k_run_b])
+        for control in (k_run_a, k_run_b):
+            control.change(compare, [k_run_a, k_run_b, k_benchmark], comparison_html)
         item_inputs = [i_benchmark, i_domain, i_search, run_a, run_b, only]
         for control in item_inputs:
             control.input(inspect_items, item_inputs, [item, item_ids])
@@ -231,21 +311,43 @@ def build_app(engine: Engine) -> gr.Blocks:
                 text += f"\n\n*No item {state.item!r} in this store; showing the first one.*"
             if state.notes:
                 text += "\n\n*" + "; ".join(state.notes) + "*"
+            first = valid_runs[0] if valid_runs else None
+            second = valid_runs[1] if len(valid_runs) > 1 else None
             return (
                 text,
                 gr.Tabs(selected=state.tab),
                 bench,
                 bench,
-                gr.Dropdown(choices=choices, value=valid_runs[0] if valid_runs else None),
-                gr.Dropdown(choices=choices, value=valid_runs[1] if len(valid_runs) > 1 else None),
+                bench,
+                bench,
+                gr.Dropdown(choices=choices, value=first),
+                gr.Dropdown(choices=choices, value=second),
+                gr.Dropdown(choices=choices, value=first),
+                gr.Dropdown(choices=choices, value=second),
                 gr.Dropdown(choices=ids, value=chosen),
                 ids,
             )
 
         demo.load(
-            on_load, None, [notice, tabs, benchmark, i_benchmark, run_a, run_b, item, item_ids]
+            on_load,
+            None,
+            [
+                notice,
+                tabs,
+                benchmark,
+                c_benchmark,
+                i_benchmark,
+                k_benchmark,
+                run_a,
+                run_b,
+                k_run_a,
+                k_run_b,
+                item,
+                item_ids,
+            ],
         )
         demo.load(table, table_inputs, [frame, download])
+        demo.load(charts, chart_inputs, plots)
     return demo
 
 
@@ -253,8 +355,14 @@ def serve(db_url: str | None, host: str, port: int, block: bool = True) -> gr.Bl
     """Open the store read-only and serve the app; returns the running Blocks."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     engine = open_engine(db_url, read_only=True)
-    demo = build_app(engine)
-    demo.launch(server_name=host, server_port=port, prevent_thread_lock=not block, show_error=False)
+    demo = build_app(engine, upload_db_url=db_url or default_url())
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        prevent_thread_lock=not block,
+        show_error=False,
+        max_file_size=MAX_ARCHIVE_BYTES,
+    )
     return demo
 
 

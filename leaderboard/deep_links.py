@@ -1,7 +1,8 @@
 """View state in the URL: parse and validate query parameters, so every view can be shared.
 
 ``?tab=inspect&benchmark=llmbar&item=llmbar:neighbor:3&runs=5,7`` opens Inspect on that item
-with those runs. Anything invalid is dropped with a friendly note, never an exception.
+with those runs; ``?tab=compare&runs=5,7`` opens Compare on those two runs. Anything invalid
+is dropped with a friendly note, never an exception.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-TABS = ("leaderboard", "inspect", "about")
+TABS = ("leaderboard", "charts", "inspect", "compare", "about")
 BENCHMARKS = ("rb2", "llmbar", "demo")
 _ITEM_ID = re.compile(r"^[a-z0-9_]+:[a-z0-9_]+:[A-Za-z0-9_.\-]{1,120}$")
 

@@ -7,12 +7,13 @@ store, the paper's reported averages) sit beside the models, marked in the ``Kin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from flip_store.queries import LeaderboardRow
+from leaderboard.gains import FlipGain, RowKey, domain_average, row_key
 from leaderboard.paper_reference import PAPER_LABEL, PAPER_RB2
 
 DOMAIN_LABELS = {
@@ -47,6 +48,7 @@ BASE_COLUMNS = (
 TAIL_COLUMNS = (
     Column("Average", "number"),
     Column("FLIP gain (%)", "number"),
+    Column("Gain p (McNemar)", "number"),
     Column("Parse fail (%)", "number"),
     Column("Tokens / item", "number"),
     Column("Runs", "str"),
@@ -71,6 +73,11 @@ class TableFilters:
     show_paper: bool = True
 
 
+def shown_domains(all_domains: Sequence[str], filters: TableFilters) -> list[str]:
+    """The benchmark's domains the filters keep (none chosen means all)."""
+    return [d for d in all_domains if not filters.domains or d in filters.domains]
+
+
 def size_bucket(parameters: int | None) -> str:
     if not parameters:
         return "unknown"
@@ -93,21 +100,25 @@ def leaderboard_frame(
     benchmark: str,
     all_domains: Sequence[str],
     filters: TableFilters,
+    gains: Mapping[RowKey, FlipGain] | None = None,
 ) -> pd.DataFrame:
-    """The table shown for ``benchmark``: one row per (model, method), filtered."""
-    domains = [d for d in all_domains if not filters.domains or d in filters.domains]
-    best_judge = _best_judge_averages(rows, domains)
+    """The table shown for ``benchmark``: one row per (model, method), filtered.
+
+    ``gains`` (from :func:`leaderboard.gains.flip_gains` over the shown domains) fills the
+    FLIP-gain columns of FLIP rows.
+    """
+    domains = shown_domains(all_domains, filters)
+    gains = gains or {}
     records = []
     for row in rows:
         kind = "baseline" if row.is_baseline else "model"
         if not _keep(row.model, kind, row.family, row.parameters, row.method, filters):
             continue
         values = [row.domains[d].value if d in row.domains else None for d in domains]
-        average = sum(values) / len(values) if values and None not in values else None
-        gain = None
-        judge = best_judge.get((row.model, row.profile))
-        if row.method == "flip" and average is not None and judge:
-            gain = round((average - judge) / judge * 100, 1)
+        average = domain_average(row, domains)
+        gain = gains.get(row_key(row))
+        relative = gain.relative if gain else None
+        p_value = gain.p_value if gain else None
         limited = any(cell.limited for cell in row.domains.values())
         records.append(
             [
@@ -119,7 +130,8 @@ def leaderboard_frame(
                 row.profile,
                 *[_percent(v) for v in values],
                 _percent(average),
-                gain,
+                None if relative is None else round(relative, 1),
+                None if p_value is None else round(p_value, 4),
                 _percent(row.parse_fail_rate),
                 round(row.tokens_per_item, 1) if row.tokens_per_item is not None else None,
                 ",".join(str(row.domains[d].run_id) for d in domains if d in row.domains)
@@ -142,6 +154,7 @@ def leaderboard_frame(
                     "paper",
                     *values,
                     average,
+                    None,
                     None,
                     None,
                     None,
@@ -173,20 +186,6 @@ def _keep(
     if filters.sizes and size_bucket(parameters) not in filters.sizes:
         return False
     return not filters.search or filters.search.lower() in model.lower()
-
-
-def _best_judge_averages(
-    rows: Sequence[LeaderboardRow], domains: Sequence[str]
-) -> dict[tuple[str, str], float]:
-    """Per (model, profile): the best domain average among the judge methods."""
-    best: dict[tuple[str, str], float] = {}
-    for row in rows:
-        if not row.method.startswith("judge_") or any(d not in row.domains for d in domains):
-            continue
-        average = sum(row.domains[d].value for d in domains) / len(domains)
-        key = (row.model, row.profile)
-        best[key] = max(best.get(key, average), average)
-    return best
 
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@")

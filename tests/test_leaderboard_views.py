@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from harness_fakes import PLANTED_MARKUP
 
+from flip_store.comparisons import discordant_counts
 from flip_store.queries import find_items, item_detail, leaderboard, list_runs
 from leaderboard.deep_links import parse_query, query_string
 from leaderboard.escaping import escape_text, highlight_shared_words
+from leaderboard.gains import flip_gains
 from leaderboard.inspect_view import render_item
 from leaderboard.paper_reference import PAPER_LABEL
 from leaderboard.table_view import TableFilters, csv_safe, leaderboard_frame, size_bucket
@@ -41,11 +43,16 @@ def test_table_filters_and_reference_rows(small_store):
         rows, "llmbar", LLMBAR, TableFilters(methods=["flip"], show_baselines=False)
     )
     assert list(only_flip["Method"]) == ["flip"]
-    two = leaderboard_frame(rows, "llmbar", LLMBAR, TableFilters(domains=["neighbor", "manual"]))
+    shown = ["neighbor", "manual"]
+    gains = flip_gains(rows, shown, lambda pairs: discordant_counts(small_store, pairs))
+    two = leaderboard_frame(rows, "llmbar", LLMBAR, TableFilters(domains=shown), gains)
     assert "GPTInst" not in two.columns
     flip_two = two[two["Method"] == "flip"].iloc[0]
     assert flip_two["Average"] == 100.0
     assert flip_two["FLIP gain (%)"] == 0.0  # the fake judge is perfect too
+    assert flip_two["Gain p (McNemar)"] == 1.0  # same verdict on every shared item
+    (gain,) = gains.values()
+    assert gain.judge.method == "judge_pairwise" and gain.counts.n == 4  # 2 items x 2 domains
     assert leaderboard_frame(
         rows, "llmbar", LLMBAR, TableFilters(search="nomatch", show_baselines=False)
     ).empty

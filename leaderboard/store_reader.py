@@ -1,0 +1,65 @@
+"""The app's reads of the store, memoised until the store changes.
+
+A leaderboard is read far more often than it is written: every filter click re-asks for the
+same summary rows and the same paired counts, and at leaderboard scale (100 models) the counts
+alone take 150-350 ms in SQLite. So answers are kept until the store's *version* changes, a
+one-row query (number of runs, newest run id, newest ingest time) that any ingest or deletion
+moves. Run ids alone would not do: SQLite may reuse the id of a deleted newest run.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from sqlalchemy import Engine, func, select
+
+from flip_store.comparisons import DiscordantCounts, discordant_counts
+from flip_store.queries import LeaderboardRow, leaderboard
+from flip_store.schema import Run
+
+StoreVersion = tuple[int, int | None, object]
+
+
+class StoreReader:
+    """Memoised leaderboard rows and paired counts over one engine; safe across threads."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._lock = threading.Lock()
+        self._version: StoreVersion | None = None
+        self._rows: dict[tuple[str, bool], list[LeaderboardRow]] = {}
+        self._counts: dict[tuple[int, int], DiscordantCounts] = {}
+
+    def version(self) -> StoreVersion:
+        with self.engine.connect() as connection:
+            count, newest, ingested = connection.execute(
+                select(func.count(Run.id), func.max(Run.id), func.max(Run.ingested_at))
+            ).one()
+        return (count, newest, ingested)
+
+    def _current(self) -> None:
+        """Forget every answer if the store changed since they were read (lock held)."""
+        version = self.version()
+        if version != self._version:
+            self._version = version
+            self._rows.clear()
+            self._counts.clear()
+
+    def leaderboard(self, benchmark: str, include_limited: bool = False) -> list[LeaderboardRow]:
+        with self._lock:
+            self._current()
+            key = (benchmark, include_limited)
+            if key not in self._rows:
+                self._rows[key] = leaderboard(self.engine, benchmark, include_limited)
+            return self._rows[key]
+
+    def discordant_counts(
+        self, pairs: Sequence[tuple[int, int]]
+    ) -> dict[tuple[int, int], DiscordantCounts]:
+        with self._lock:
+            self._current()
+            missing = [pair for pair in dict.fromkeys(pairs) if pair not in self._counts]
+            if missing:
+                self._counts.update(discordant_counts(self.engine, missing))
+            return {pair: self._counts[pair] for pair in pairs}

@@ -1,0 +1,29 @@
+"""The app's memoised reads: answers are reused until an ingest changes the store."""
+
+from __future__ import annotations
+
+from harness_fakes import ContentJudgeLM, crafted_environment
+
+from flip_cli.harness_run import run_tasks
+from flip_store.database import open_engine
+from flip_store.ingest import ingest_path
+from flip_store.queries import list_runs
+from leaderboard.store_reader import StoreReader
+
+
+def test_answers_are_reused_until_the_store_changes(tmp_path):
+    engine = open_engine(f"sqlite:///{tmp_path / 'flip.db'}", create=True)
+    reader = StoreReader(engine)
+    with crafted_environment(tmp_path):
+        run_tasks(ContentJudgeLM(), ["flip_llmbar_neighbor"], tmp_path / "one")
+        ingest_path(engine, tmp_path / "one", progress=lambda line: None)
+        first = reader.leaderboard("llmbar")
+        assert reader.leaderboard("llmbar") is first  # memoised
+        run_tasks(ContentJudgeLM(), ["judge_listwise_llmbar_neighbor"], tmp_path / "two")
+        ingest_path(engine, tmp_path / "two", progress=lambda line: None)
+    second = reader.leaderboard("llmbar")
+    assert second is not first and "judge_listwise" in {row.method for row in second}
+    ids = {run.task: run.id for run in list_runs(engine)}
+    pair = (ids["flip_llmbar_neighbor"], ids["judge_listwise_llmbar_neighbor"])
+    counts = reader.discordant_counts([pair, pair])
+    assert counts[pair].n == 2 and counts[pair].a_only == counts[pair].b_only == 0
