@@ -9,8 +9,6 @@ datasets): every piece of text goes through :func:`leaderboard.escaping.escape_t
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flip_store.comparisons import RunComparison, RunLabel
 from leaderboard.deep_links import query_string
 from leaderboard.escaping import escape_text
@@ -133,9 +131,8 @@ def _item_list(title: str, item_ids: list[str], benchmark: str, comparison: RunC
 
 
 def _inspect_link(benchmark: str, item_id: str, runs: list[int]) -> str:
-    """Inspect on the item with both runs. Ids are percent-encoded: ``query_string`` inserts
-    them as given, and a ``&``, ``#`` or space from a dataset would otherwise cut the link."""
-    return query_string("inspect", quote(benchmark, safe=""), quote(item_id, safe=":"), runs)
+    """Inspect on the item with both runs (``query_string`` percent-encodes the ids)."""
+    return query_string("inspect", benchmark, item_id, runs)
 
 
 def _percent(value: float | None) -> str:

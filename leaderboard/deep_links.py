@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import quote, urlencode
 
 TABS = ("leaderboard", "charts", "inspect", "compare", "about")
 BENCHMARKS = ("rb2", "llmbar", "demo")
@@ -63,11 +64,12 @@ def parse_query(params: Mapping[str, str]) -> ViewState:
 def query_string(
     tab: str, benchmark: str | None = None, item: str | None = None, runs: list[int] | None = None
 ) -> str:
-    parts = [f"tab={tab}"]
+    """The shareable ``?tab=...`` of a view; values are URL-encoded (item ids are data)."""
+    params = {"tab": tab}
     if benchmark:
-        parts.append(f"benchmark={benchmark}")
+        params["benchmark"] = benchmark
     if item:
-        parts.append(f"item={item}")
+        params["item"] = item
     if runs:
-        parts.append("runs=" + ",".join(map(str, runs)))
-    return "?" + "&".join(parts)
+        params["runs"] = ",".join(map(str, runs))
+    return "?" + urlencode(params, safe=":,", quote_via=quote)
