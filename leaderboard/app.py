@@ -19,31 +19,14 @@ import gradio as gr
 from sqlalchemy import Engine
 
 from flip_core.methods import METHOD_NAMES
-from flip_store.comparisons import compare_runs
 from flip_store.database import default_url, open_engine
-from flip_store.queries import find_items, item_detail, list_models, list_runs
-from leaderboard.charts import CHART_IDS, chart_figures
-from leaderboard.compare_view import render_comparison
+from flip_store.queries import find_items, list_models
+from leaderboard.charts import CHART_IDS
 from leaderboard.deep_links import parse_query
-from leaderboard.gains import flip_gains
-from leaderboard.inspect_view import render_item
-from leaderboard.store_reader import StoreReader
-from leaderboard.table_view import (
-    DOMAIN_LABELS,
-    SIZE_BUCKETS,
-    TableFilters,
-    columns_for,
-    csv_safe,
-    leaderboard_frame,
-    shown_domains,
-)
+from leaderboard.table_view import DOMAIN_LABELS, SIZE_BUCKETS, TableFilters, csv_safe
 from leaderboard.upload import MAX_ARCHIVE_BYTES, handle_upload, upload_enabled
+from leaderboard.views import BENCHMARK_DOMAINS, INSPECT_MODES, LeaderboardViews
 
-BENCHMARK_DOMAINS = {
-    "rb2": ["focus", "factuality", "precise_if", "math"],
-    "llmbar": ["neighbor", "gptinst", "gptout", "manual"],
-    "demo": ["all"],
-}
 ABOUT = """
 ## FLIP: small reward models by backward inference
 
@@ -100,14 +83,11 @@ def _notice(engine: Engine) -> str:
 
 def build_app(engine: Engine, upload_db_url: str | None = None) -> gr.Blocks:
     """The app over ``engine`` (read-only is enough); uploads write to ``upload_db_url``."""
-    reader = StoreReader(engine)
+    views = LeaderboardViews(engine)
     families = sorted(
         {m.family for m in list_models(engine) if m.family and m.family != "baseline"}
     )
     csv_dir = Path(tempfile.mkdtemp(prefix="flip-leaderboard-"))
-
-    def gains_for(rows, domains):
-        return flip_gains(rows, domains, reader.discordant_counts)
 
     def table(benchmark, domains, methods, family_choice, sizes, search, limited, baselines, paper):
         filters = TableFilters(
@@ -119,60 +99,30 @@ def build_app(engine: Engine, upload_db_url: str | None = None) -> gr.Blocks:
             bool(baselines),
             bool(paper),
         )
-        rows = reader.leaderboard(benchmark, include_limited=bool(limited))
-        domains_shown = shown_domains(BENCHMARK_DOMAINS[benchmark], filters)
-        gains = gains_for(rows, domains_shown)
-        frame = leaderboard_frame(rows, benchmark, BENCHMARK_DOMAINS[benchmark], filters, gains)
+        frame, datatypes = views.table(benchmark, filters, bool(limited))
         path = csv_dir / f"flip-leaderboard-{benchmark}.csv"
         csv_safe(frame).to_csv(path, index=False)
-        datatypes = [c.datatype for c in columns_for(domains_shown)]
         return gr.Dataframe(value=frame, datatype=datatypes), gr.DownloadButton(value=str(path))
 
     def charts(benchmark, domains, limited):
-        rows = reader.leaderboard(benchmark, include_limited=bool(limited))
-        chosen = [d for d in BENCHMARK_DOMAINS[benchmark] if not domains or d in domains]
-        figures = chart_figures(rows, chosen, gains=gains_for(rows, chosen))
-        return [figures[chart] for chart in CHART_IDS]
+        return views.charts(benchmark, list(domains or []), bool(limited))
 
     def compare(run_a, run_b, benchmark):
-        if not run_a or not run_b:
-            return "<p>Pick two runs to compare.</p>"
-        return render_comparison(compare_runs(engine, int(run_a), int(run_b)), benchmark)
+        return views.compare_html(run_a, run_b, benchmark)
 
     def domain_choices(benchmark):
         return gr.CheckboxGroup(
             choices=[(DOMAIN_LABELS[d], d) for d in BENCHMARK_DOMAINS[benchmark]], value=[]
         )
 
-    def run_choices(benchmark):
-        runs = [
-            r
-            for r in list_runs(engine)
-            if not r.task.startswith("baseline")
-            and (r.task.endswith(f"_{benchmark}") or f"_{benchmark}_" in r.task)
-        ]
-        return [(f"{r.model} · {r.task} (run {r.id})", r.id) for r in runs]
+    run_choices = views.run_choices
 
     def inspect_items(benchmark, domain, search, run_a, run_b, only):
-        mode = {
-            "all items": None,
-            "FLIP and judge disagree": "disagree",
-            "only where run A is wrong": "a_wrong",
-        }[only]
-        ids = find_items(
-            engine, benchmark, None if domain == "all" else domain, search or "", run_a, run_b, mode
-        )
+        ids = views.item_ids(benchmark, domain, search or "", run_a, run_b, only)
         return gr.Dropdown(choices=ids, value=ids[0] if ids else None), ids
 
     def show_item(item_id, run_a, run_b):
-        if not item_id:
-            return "<p>No item matches. Change the filters above.</p>"
-        detail = item_detail(engine, item_id)
-        if detail is None:
-            return "<p>There is no item with that id in this store.</p>"
-        wanted = {r for r in (run_a, run_b) if r}
-        runs = [r for r in detail.runs if not wanted or r.run_id in wanted]
-        return render_item(detail, runs)
+        return views.item_html(item_id, [r for r in (run_a, run_b) if r])
 
     def step(item_id, ids, delta):
         if not ids:
@@ -227,7 +177,7 @@ def build_app(engine: Engine, upload_db_url: str | None = None) -> gr.Blocks:
                     run_a = gr.Dropdown(label="Run A (e.g. FLIP)", choices=[])
                     run_b = gr.Dropdown(label="Run B (e.g. a judge)", choices=[])
                     only = gr.Radio(
-                        ["all items", "FLIP and judge disagree", "only where run A is wrong"],
+                        list(INSPECT_MODES),
                         value="all items",
                         label="Show",
                     )

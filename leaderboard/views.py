@@ -1,0 +1,105 @@
+"""Each tab's server-side work, free of Gradio: what the app calls and the latency benchmark times.
+
+The app's event handlers only adapt these to Gradio components, so
+``benchmarks/leaderboard_latency.py`` measures exactly what a click costs on the server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+from sqlalchemy import Engine
+
+from flip_store.comparisons import compare_runs
+from flip_store.queries import find_items, item_detail, list_runs
+from harness_tasks.catalog import GROUP_DOMAINS
+from leaderboard.charts import CHART_IDS, chart_figures
+from leaderboard.compare_view import render_comparison
+from leaderboard.gains import FlipGain, RowKey, flip_gains
+from leaderboard.inspect_view import render_item
+from leaderboard.store_reader import StoreReader
+from leaderboard.table_view import TableFilters, columns_for, leaderboard_frame, shown_domains
+
+BENCHMARK_DOMAINS = {benchmark: list(domains) for benchmark, domains in GROUP_DOMAINS.items()}
+"""The domains each benchmark's board shows and averages: the harness groups' (the paper's)."""
+INSPECT_MODES = {
+    "all items": None,
+    "FLIP and judge disagree": "disagree",
+    "only where run A is wrong": "a_wrong",
+}
+
+
+class LeaderboardViews:
+    """The tabs' content over one store (read-only is enough)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.reader = StoreReader(engine)
+
+    def gains(self, rows, domains: Sequence[str]) -> dict[RowKey, FlipGain]:  # type: ignore[no-untyped-def]
+        return flip_gains(rows, domains, self.reader.discordant_counts)
+
+    def table(
+        self, benchmark: str, filters: TableFilters, include_limited: bool
+    ) -> tuple[pd.DataFrame, list[str]]:
+        """The Leaderboard tab: the filtered frame and its column types."""
+        rows = self.reader.leaderboard(benchmark, include_limited=include_limited)
+        all_domains = BENCHMARK_DOMAINS[benchmark]
+        domains = shown_domains(all_domains, filters)
+        frame = leaderboard_frame(rows, benchmark, all_domains, filters, self.gains(rows, domains))
+        return frame, [column.datatype for column in columns_for(domains)]
+
+    def charts(
+        self, benchmark: str, domains: Sequence[str], include_limited: bool
+    ) -> list[go.Figure]:
+        """The Charts tab's figures, in :data:`leaderboard.charts.CHART_IDS` order."""
+        rows = self.reader.leaderboard(benchmark, include_limited=include_limited)
+        chosen = [d for d in BENCHMARK_DOMAINS[benchmark] if not domains or d in domains]
+        figures = chart_figures(rows, chosen, gains=self.gains(rows, chosen))
+        return [figures[chart] for chart in CHART_IDS]
+
+    def run_choices(self, benchmark: str) -> list[tuple[str, int]]:
+        """(label, run id) of the benchmark's model runs, for the run pickers."""
+        return [
+            (f"{run.model} · {run.task} (run {run.id})", run.id)
+            for run in list_runs(self.engine)
+            if not run.task.startswith("baseline")
+            and (run.task.endswith(f"_{benchmark}") or f"_{benchmark}_" in run.task)
+        ]
+
+    def item_ids(
+        self,
+        benchmark: str,
+        domain: str,
+        search: str,
+        run_a: int | None,
+        run_b: int | None,
+        mode: str,
+    ) -> list[str]:
+        """The Inspect tab's item list under its filters."""
+        return find_items(
+            self.engine,
+            benchmark,
+            None if domain == "all" else domain,
+            search,
+            run_a,
+            run_b,
+            INSPECT_MODES[mode],
+        )
+
+    def item_html(self, item_id: str | None, runs: Sequence[int]) -> str:
+        """One item in full with the chosen runs (all runs when none is chosen)."""
+        if not item_id:
+            return "<p>No item matches. Change the filters above.</p>"
+        detail = item_detail(self.engine, item_id)
+        if detail is None:
+            return "<p>There is no item with that id in this store.</p>"
+        wanted = set(runs)
+        return render_item(detail, [r for r in detail.runs if not wanted or r.run_id in wanted])
+
+    def compare_html(self, run_a: int | None, run_b: int | None, benchmark: str) -> str:
+        if not run_a or not run_b:
+            return "<p>Pick two runs to compare.</p>"
+        return render_comparison(compare_runs(self.engine, int(run_a), int(run_b)), benchmark)
