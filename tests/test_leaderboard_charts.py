@@ -248,3 +248,14 @@ def test_no_model_rows_say_so_in_every_figure(rows):
 def test_no_domains_selected_is_not_an_error(rows):
     for fig in chart_figures(rows, []).values():
         assert fig.layout.annotations  # a message, never an exception
+
+
+def test_figures_carry_the_white_template_and_still_validate(rows):
+    import plotly.io as pio
+    import pytest
+
+    fig = chart_figures(rows, RB2)["flip_gain"]
+    white = pio.templates["plotly_white"].layout.plot_bgcolor
+    assert fig.layout.template.layout.plot_bgcolor == white
+    with pytest.raises(ValueError):
+        fig.update_layout(xaxis_type="not-an-axis-type")
