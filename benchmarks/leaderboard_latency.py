@@ -77,11 +77,10 @@ def main() -> None:
         engine = open_engine(url, read_only=True)
 
     runs = list_runs(engine)
-    model = next(r.model for r in runs if r.task == "flip_rb2_focus")
-    flip_run = next(r.id for r in runs if r.model == model and r.task == "flip_rb2_focus")
-    judge_run = next(
-        r.id for r in runs if r.model == model and r.task == "judge_pointwise_rb2_focus"
-    )
+    by_task = {(r.model, r.task): r.id for r in runs}
+    model = next(m for m, task in by_task if (m, "judge_pointwise_rb2_focus") in by_task)
+    flip_run = by_task[(model, "flip_rb2_focus")]
+    judge_run = by_task[(model, "judge_pointwise_rb2_focus")]
     warm = LeaderboardViews(engine)
     focus_items = warm.item_ids("rb2", "focus", "", None, None, "all items")
     print(f"store: {len(runs):,} runs; Inspect/Compare on {model} (runs {flip_run}, {judge_run})")

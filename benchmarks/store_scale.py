@@ -47,10 +47,19 @@ CALLS_PER_ITEM = {
 FILLER = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor "
 
 
+def synthetic_items() -> list[tuple[str, str]]:
+    """(item id, domain) of the synthetic RB2-shaped items, in a fixed order."""
+    return [
+        (f"rb2:{domain}:synthetic-{k}", domain)
+        for domain, size in DOMAIN_SIZES.items()
+        for k in range(size)
+    ]
+
+
 def fill(engine, models: int, methods: list[str], rng: random.Random) -> tuple[int, list[str]]:
     """Insert the synthetic store; returns the number of rows written and the item ids."""
-    items = [(domain, k) for domain, size in DOMAIN_SIZES.items() for k in range(size)]
-    item_ids = [f"rb2:{domain}:synthetic-{k}" for domain, k in items]
+    items = synthetic_items()
+    item_ids = [item_id for item_id, _ in items]
     rows = 0
     with engine.begin() as connection:
         connection.execute(
@@ -65,7 +74,7 @@ def fill(engine, models: int, methods: list[str], rng: random.Random) -> tuple[i
                     "dataset_source": "synthetic",
                     "dataset_revision": "synthetic",
                 }
-                for item_id, (domain, _) in zip(item_ids, items, strict=True)
+                for item_id, domain in items
             ],
         )
         connection.execute(
@@ -247,6 +256,11 @@ def main() -> None:
     parser.add_argument("--methods", type=int, default=5, choices=range(1, 6))
     parser.add_argument("--repeats", type=int, default=40)
     parser.add_argument("--db", help="SQLAlchemy URL of an empty database (default: temp SQLite)")
+    parser.add_argument(
+        "--filled",
+        action="store_true",
+        help="--db was filled by an earlier run of this script: measure again without refilling",
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="flip-store-scale-"))
@@ -254,13 +268,15 @@ def main() -> None:
     engine = open_engine(url, create=True)
     methods = list(CALLS_PER_ITEM)[: args.methods]
     rng = random.Random(0)
-    start = time.perf_counter()
-    rows, item_ids = fill(engine, args.models, methods, rng)
-    fill_seconds = time.perf_counter() - start
-    print(
-        f"{args.models} models x {len(methods)} methods x {len(item_ids)} items x 4 "
-        f"candidates: {rows:,} rows in {fill_seconds:.0f} s ({rows / fill_seconds:,.0f} rows/s)"
-    )
+    item_ids = [item_id for item_id, _ in synthetic_items()]
+    if not args.filled:
+        start = time.perf_counter()
+        rows, item_ids = fill(engine, args.models, methods, rng)
+        fill_seconds = time.perf_counter() - start
+        print(
+            f"{args.models} models x {len(methods)} methods x {len(item_ids)} items x 4 "
+            f"candidates: {rows:,} rows in {fill_seconds:.0f} s ({rows / fill_seconds:,.0f} rows/s)"
+        )
 
     def count_runs() -> None:
         with engine.connect() as connection:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import orjson
-from sqlalchemy import Engine, Text, cast, func, select
+from sqlalchemy import Engine, Text, cast, func, select, true
 from sqlalchemy.orm import Session, aliased
 
 from flip_store.schema import Call, Candidate, Item, Metric, Model, Outcome, Run, Score
@@ -210,6 +211,16 @@ class CallView:
 
 
 @dataclass(frozen=True)
+class OutcomeView:
+    """A run's verdict on one item (plain values)."""
+
+    picked_position: int | None
+    correct: bool
+    tie_aware: float
+    parse_fail_rate: float
+
+
+@dataclass(frozen=True)
 class RunOnItem:
     """What one run did on one item: its calls (raw outputs, parsed values) and verdict."""
 
@@ -219,7 +230,7 @@ class RunOnItem:
     task: str
     calls: list[CallView]
     scores: dict[int, float | None]
-    outcome: Outcome | None
+    outcome: OutcomeView
 
 
 @dataclass(frozen=True)
@@ -229,11 +240,21 @@ class ItemDetail:
     runs: list[RunOnItem]
 
 
+def _among(column, run_ids: Sequence[int] | None):  # type: ignore[no-untyped-def]
+    """``column IN run_ids``, or no condition at all without run ids."""
+    return column.in_(list(run_ids)) if run_ids else true()
+
+
 _CALL_JSON_COLUMNS = (Call.shown, Call.raw_outputs, Call.parsed_values, Call.parse_statuses)
 
 
-def item_detail(engine: Engine, item_id: str) -> ItemDetail | None:
-    """An item with its candidates and every run's calls, scores and outcome on it."""
+def item_detail(
+    engine: Engine, item_id: str, run_ids: Sequence[int] | None = None
+) -> ItemDetail | None:
+    """An item with its candidates and every run's calls, scores and outcome on it.
+
+    ``run_ids`` narrows the runs to those (the Inspect page shows two at a time).
+    """
     with Session(engine, expire_on_commit=False) as session:
         item = session.get(Item, item_id)
         if item is None:
@@ -243,16 +264,20 @@ def item_detail(engine: Engine, item_id: str) -> ItemDetail | None:
         # leaderboard scale an item has thousands of calls, and building tracked instances and
         # decoding with the standard library cost several times the query itself.
         calls: dict[int, list[CallView]] = {}
-        rows = session.connection().execute(
-            select(
-                Call.run_id,
-                Call.call_index,
-                *(cast(column, Text) for column in _CALL_JSON_COLUMNS),
-                Call.failed,
-                Call.generated_tokens,
+        rows = (
+            session.connection()
+            .execute(
+                select(
+                    Call.run_id,
+                    Call.call_index,
+                    *(cast(column, Text) for column in _CALL_JSON_COLUMNS),
+                    Call.failed,
+                    Call.generated_tokens,
+                )
+                .where(Call.item_id == item_id)
+                .order_by(Call.run_id, Call.call_index)
             )
-            .where(Call.item_id == item_id)
-            .order_by(Call.run_id, Call.call_index)
+            .all()
         )
         for run_id, call_index, shown, outputs, values, statuses, failed, tokens in rows:
             calls.setdefault(run_id, []).append(
@@ -268,17 +293,27 @@ def item_detail(engine: Engine, item_id: str) -> ItemDetail | None:
             )
         scores: dict[int, dict[int, float | None]] = {}
         for run_id, position, value in session.execute(
-            select(Score.run_id, Score.position, Score.value).where(Score.item_id == item_id)
+            select(Score.run_id, Score.position, Score.value).where(
+                Score.item_id == item_id, _among(Score.run_id, run_ids)
+            )
         ):
             scores.setdefault(run_id, {})[position] = value
-        outcomes = {
-            o.run_id: o for o in session.scalars(select(Outcome).where(Outcome.item_id == item_id))
-        }
-        run_ids = sorted(set(calls) | set(outcomes))
+        # Every stored run has an outcome on each item it scored: one query names the runs.
         runs = session.execute(
-            select(Run.id, Model.name, Run.method, Run.task)
+            select(
+                Outcome.run_id,
+                Model.name,
+                Run.method,
+                Run.task,
+                Outcome.picked_position,
+                Outcome.correct,
+                Outcome.tie_aware,
+                Outcome.parse_fail_rate,
+            )
+            .join(Run, Run.id == Outcome.run_id)
             .join(Model, Model.id == Run.model_id)
-            .where(Run.id.in_(run_ids))
+            .where(Outcome.item_id == item_id, _among(Outcome.run_id, run_ids))
+            .order_by(Outcome.run_id)
         ).all()
     return ItemDetail(
         item=item,
@@ -291,9 +326,9 @@ def item_detail(engine: Engine, item_id: str) -> ItemDetail | None:
                 task,
                 calls.get(run_id, []),
                 scores.get(run_id, {}),
-                outcomes.get(run_id),
+                OutcomeView(picked, bool(correct), tie_aware, parse_fail_rate),
             )
-            for run_id, model, method, task in runs
+            for run_id, model, method, task, picked, correct, tie_aware, parse_fail_rate in runs
         ],
     )
 

@@ -93,11 +93,10 @@ class LeaderboardViews:
         """One item in full with the chosen runs (all runs when none is chosen)."""
         if not item_id:
             return "<p>No item matches. Change the filters above.</p>"
-        detail = item_detail(self.engine, item_id)
+        detail = item_detail(self.engine, item_id, list(runs) or None)
         if detail is None:
             return "<p>There is no item with that id in this store.</p>"
-        wanted = set(runs)
-        return render_item(detail, [r for r in detail.runs if not wanted or r.run_id in wanted])
+        return render_item(detail)
 
     def compare_html(self, run_a: int | None, run_b: int | None, benchmark: str) -> str:
         if not run_a or not run_b:

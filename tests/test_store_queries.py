@@ -68,3 +68,11 @@ def test_a_newer_limited_run_never_hides_the_full_run(tmp_path):
     assert runs[1] > runs[None]  # the limited run is the newer one
     (flip,) = [r for r in leaderboard(engine, "llmbar", include_limited=True) if r.method == "flip"]
     assert flip.domains["neighbor"].run_id == runs[None] and not flip.domains["neighbor"].limited
+
+
+def test_item_detail_narrowed_to_chosen_runs(store):
+    flip = next(r.id for r in list_runs(store) if r.task == "flip_llmbar_neighbor")
+    detail = item_detail(store, "llmbar:neighbor:1", [flip])
+    assert [run.run_id for run in detail.runs] == [flip]
+    assert detail.runs[0].calls and detail.runs[0].outcome.picked_position is not None
+    assert len(item_detail(store, "llmbar:neighbor:1").runs) > 1
