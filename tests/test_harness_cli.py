@@ -15,6 +15,7 @@ from harness_tasks.catalog import TASK_DIR
 
 pytestmark = pytest.mark.model
 
+
 def run_lm_eval(tasks: list[str], output: Path, env: dict[str, str]) -> dict:
     result = run_command(
         "lm_eval", "--model", "hf",
