@@ -4,9 +4,9 @@ The store is opened read-only; an upload (where the host sets ``FLIP_UPLOAD_TOKE
 own writable engine. Reads of the summary rows and paired counts go through a
 :class:`~leaderboard.store_reader.StoreReader`, memoised until the store changes.
 
-Hosting (a Hugging Face Space or any server): ``python -m leaderboard.app`` serves the store
-named by ``FLIP_DB_URL`` (default ``sqlite:///results/flip.db``) on ``$HOST:$PORT``
-(default 127.0.0.1:7860). ``flip leaderboard`` does the same with options.
+Hosting (a Hugging Face Space or any server): ``python -m leaderboard.app`` rebuilds the store
+from the committed raw output and serves it (:func:`host_from_environment`); ``flip
+leaderboard`` serves an existing store with options.
 """
 
 from __future__ import annotations
@@ -316,9 +316,26 @@ def serve(db_url: str | None, host: str, port: int, block: bool = True) -> gr.Bl
     return demo
 
 
+REBUILD_ENV = "FLIP_REBUILD_FROM"
+
+
+def host_from_environment() -> None:
+    """The hosted entry (a Hugging Face Space, any server), configured by the environment.
+
+    ``FLIP_DB_URL`` (default ``sqlite:///results/flip.db``), ``HOST`` (127.0.0.1), ``PORT``
+    (7860). The store is (re)built at start from the committed raw output (conventions.md):
+    ``FLIP_REBUILD_FROM`` names the lm-eval output folder (default ``results/raw`` when it
+    exists; empty to skip). Runs already stored are kept, so a restart is quick.
+    """
+    from flip_store.ingest import ingest_path
+
+    db_url = os.environ.get("FLIP_DB_URL") or default_url()
+    source = os.environ.get(REBUILD_ENV, "results/raw")
+    if source and Path(source).is_dir():
+        report = ingest_path(open_engine(db_url, create=True), source)
+        print(f"store rebuilt from {source}: {len(report.stored)} new runs")
+    serve(db_url, os.environ.get("HOST", "127.0.0.1"), int(os.environ.get("PORT", "7860")))
+
+
 if __name__ == "__main__":
-    serve(
-        os.environ.get("FLIP_DB_URL"),
-        os.environ.get("HOST", "127.0.0.1"),
-        int(os.environ.get("PORT", "7860")),
-    )
+    host_from_environment()
