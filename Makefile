@@ -23,7 +23,7 @@ ifneq ($(wildcard $(SHARED_DATA)),)
 export FLIP_DATA_DIR ?= $(SHARED_DATA)
 endif
 
-.PHONY: setup postgres demo test bench clean
+.PHONY: setup postgres chromium demo test bench clean
 
 setup: $(STAMP)
 
@@ -47,7 +47,16 @@ postgres:
 	    >/dev/null) || echo "PostgreSQL could not be installed: its tests will skip"; \
 	fi
 
-test: setup postgres
+# The leaderboard's browser test drives Debian's Chromium headless through Playwright (no
+# browser download); as root, install the package when it is missing.
+chromium:
+	@if [ "$$(id -u)" = 0 ] && [ -z "$$FLIP_CHROMIUM" ] && ! command -v chromium >/dev/null 2>&1; then \
+	  echo "installing Chromium (Debian package) for the leaderboard browser test"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+	    >/dev/null) || echo "Chromium could not be installed: the browser tests will skip"; \
+	fi
+
+test: setup postgres chromium
 	$(BIN)/python -m pytest
 
 bench: setup

@@ -167,6 +167,7 @@ def build_app(engine: Engine, upload_db_url: str | None = None) -> gr.Blocks:
                     )
                     c_limited = gr.Checkbox(False, label="Include limited runs (marked)")
                 plots = [gr.Plot(label=chart.replace("_", " ")) for chart in CHART_IDS]
+            with gr.Tab("Inspect", id="inspect"):
                 with gr.Row():
                     i_benchmark = gr.Dropdown(
                         list(BENCHMARK_DOMAINS), value="llmbar", label="Benchmark"
@@ -243,11 +244,15 @@ def build_app(engine: Engine, upload_db_url: str | None = None) -> gr.Blocks:
             control.change(compare, [k_run_a, k_run_b, k_benchmark], comparison_html)
         item_inputs = [i_benchmark, i_domain, i_search, run_a, run_b, only]
         for control in item_inputs:
-            control.input(inspect_items, item_inputs, [item, item_ids])
+            control.input(inspect_items, item_inputs, [item, item_ids]).then(
+                show_item, [item, run_a, run_b], item_html
+            )
         previous.click(lambda i, ids: step(i, ids, -1), [item, item_ids], item)
         following.click(lambda i, ids: step(i, ids, 1), [item, item_ids], item)
-        for control in (item, run_a, run_b):
-            control.change(show_item, [item, run_a, run_b], item_html)
+        # Only the item's own change re-renders. When the page load sets the item and the runs
+        # together, change events from run_a/run_b can carry the item's old value (None) and,
+        # finishing last, replace the item with "No item matches".
+        item.change(show_item, [item, run_a, run_b], item_html)
 
         def on_load(request: gr.Request):
             state = parse_query(dict(request.query_params) if request else {})
