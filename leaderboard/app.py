@@ -239,9 +239,13 @@ def build_app(engine: Engine, upload_db_url: str | None = None) -> gr.Blocks:
         # .input (user actions only), not .change: the deep-link handler sets these controls
         # programmatically and must not have its chosen item replaced by the first one.
         i_benchmark.input(refresh_runs, i_benchmark, [run_a, run_b])
-        k_benchmark.input(refresh_runs, k_benchmark, [k_run_a, k_run_b])
+        k_benchmark.input(refresh_runs, k_benchmark, [k_run_a, k_run_b]).then(
+            compare, [k_run_a, k_run_b, k_benchmark], comparison_html
+        )
+        # .input (user actions), and once after the page load below: on load both pickers are
+        # set together, and each one's change event would carry the other's old value.
         for control in (k_run_a, k_run_b):
-            control.change(compare, [k_run_a, k_run_b, k_benchmark], comparison_html)
+            control.input(compare, [k_run_a, k_run_b, k_benchmark], comparison_html)
         item_inputs = [i_benchmark, i_domain, i_search, run_a, run_b, only]
         for control in item_inputs:
             control.input(inspect_items, item_inputs, [item, item_ids]).then(
@@ -300,7 +304,7 @@ def build_app(engine: Engine, upload_db_url: str | None = None) -> gr.Blocks:
                 item,
                 item_ids,
             ],
-        )
+        ).then(compare, [k_run_a, k_run_b, k_benchmark], comparison_html)
         demo.load(table, table_inputs, [frame, download])
         demo.load(charts, chart_inputs, plots)
     return demo

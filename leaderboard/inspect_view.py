@@ -1,12 +1,15 @@
 """The Inspect page: one item in full, every candidate side by side with what each run made of it.
 
 For FLIP runs, each candidate shows the instruction the model inferred from it, with the words
-it shares with the original highlighted, and its F1; for judges, the rating, verdict or pick
+it shares with the original highlighted, and its F1; for FLIP-likelihood runs (this project's
+extension), the log-probability of the original instruction given the candidate, its PMI
+against the empty response and its per-token mean; for judges, the rating, verdict or pick
 with the judge's reasoning (re-parsed from the stored raw output). All text is escaped.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from flip_core.parsing import parse_index, parse_score, parse_verdict
@@ -63,6 +66,19 @@ def _flip_note(run: RunOnItem, position: int, instruction: str) -> str:
     )
 
 
+def _likelihood_note(run: RunOnItem, position: int) -> str:
+    call = next((c for c in run.calls if c.shown == [position]), None)
+    values = call.parsed_values[0] if call is not None and call.parsed_values else None
+    if not isinstance(values, dict) or values.get("logprob") is None:
+        return ""
+    parts = [f"log p(instruction) {values['logprob']:.2f}"]
+    if values.get("pmi") is not None:
+        parts.append(f"PMI {values['pmi']:+.2f}")
+    if values.get("logprob_per_token") is not None:
+        parts.append(f"per unit {values['logprob_per_token']:.3f}")
+    return f"<div class='flip-run'><b>{_run_label(run)}</b> {escape_text(' · '.join(parts))}</div>"
+
+
 def _judge_note(run: RunOnItem, position: int) -> str:
     score = run.scores.get(position)
     value = "no score" if score is None else f"score {score:g}"
@@ -89,6 +105,18 @@ def _judge_note(run: RunOnItem, position: int) -> str:
     return f"<div class='flip-run'><b>{_run_label(run)}</b> {value}{reasoning}</div>"
 
 
+def _tied_at_top(run: RunOnItem) -> set[int]:
+    """Positions sharing the run's top score when more than one does (strict best-of-N counts
+    that as wrong, so no candidate is shown as picked)."""
+    # A candidate without a score (an unparsed rating) ranks below every scored one.
+    scores = {p: -math.inf if v is None else v for p, v in run.scores.items()}
+    if not scores:
+        return set()
+    top = max(scores.values())
+    tied = {p for p, v in scores.items() if v == top}
+    return tied if len(tied) > 1 else set()
+
+
 def render_item(detail: ItemDetail, runs: Sequence[RunOnItem] | None = None) -> str:
     """The item as HTML: the instruction once, then every candidate with each run's view."""
     item = detail.item
@@ -106,11 +134,19 @@ def render_item(detail: ItemDetail, runs: Sequence[RunOnItem] | None = None) -> 
             f"{' · gold' if gold else ''}</span>"
         ]
         for run in shown_runs:
-            if run.outcome is not None and run.outcome.picked_position == position:
+            tied = _tied_at_top(run)
+            if position in tied:
+                badges.append(
+                    f"<span class='flip-badge pick'>tied top score for {_run_label(run)} "
+                    "(no strict pick)</span>"
+                )
+            elif not tied and run.outcome is not None and run.outcome.picked_position == position:
                 badges.append(f"<span class='flip-badge pick'>picked by {_run_label(run)}</span>")
         notes = [
             _flip_note(run, position, item.instruction)
             if run.method == "flip"
+            else _likelihood_note(run, position)
+            if run.method == "flipll"
             else _judge_note(run, position)
             for run in shown_runs
         ]

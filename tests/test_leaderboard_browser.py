@@ -240,3 +240,17 @@ def test_planted_markup_shows_as_text_and_never_runs(small_store, app_url, page)
     assert page.locator("[onerror]").count() == 0
     # ... and the trap would have seen it: an assignment is recorded.
     assert page.evaluate("() => { window.flipPwned = 'probe'; return window.__xss; }") == ["probe"]
+
+
+@needs_browser
+def test_deep_link_opens_a_comparison(small_store, app_url, page, screenshots):
+    runs = {run.task: run.id for run in list_runs(small_store)}
+    pair = [runs["judge_pairwise_llmbar_neighbor"], runs["flip_llmbar_neighbor"]]
+    page.goto(app_url + query_string("compare", "llmbar", runs=pair))
+    wait_until(
+        lambda: "McNemar exact p" in page.inner_text("body"),
+        DEFAULT_TIMEOUT_MS / 1000,
+        lambda: f"Compare never showed the two runs; it shows: {page.inner_text('body')[-600:]!r}",
+    )
+    assert holds_for(lambda: "McNemar exact p" in page.inner_text("body"), SETTLE_S)
+    screenshots.take(page, "compare-deep-link")

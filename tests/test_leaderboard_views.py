@@ -137,3 +137,16 @@ def test_find_items_filters(small_store):
     assert find_items(small_store, "llmbar", "neighbor", run_a=pointwise, only="a_wrong") == [
         "llmbar:neighbor:0"
     ]
+
+
+def test_inspect_marks_ties_instead_of_a_pick(small_store):
+    from dataclasses import replace
+
+    detail = item_detail(small_store, "llmbar:manual:1")
+    flip = next(run for run in detail.runs if run.method == "flip")
+    tied = replace(flip, scores=dict.fromkeys(flip.scores, 0.5))
+    html = render_item(detail, [tied])
+    assert html.count("tied top score for") == 2 and "picked by" not in html
+    unscored = replace(flip, scores=dict.fromkeys(flip.scores))  # e.g. no rating parsed
+    assert render_item(detail, [unscored]).count("tied top score for") == 2
+    assert "picked by" in render_item(detail, [flip])

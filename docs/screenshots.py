@@ -1,0 +1,84 @@
+"""Screenshots of every leaderboard tab over the committed results, for the README.
+
+Builds a fresh store from ``results/raw/`` (re-scored like ``flip ingest``; needs the benchmark
+data: ``FLIP_DATA_DIR``), serves the app on loopback and opens each tab in headless Chromium
+(Debian's, through Playwright, as the browser test does): the table, the charts, one item in
+Inspect where FLIP and the pointwise judge disagree, and Compare of the two runs.
+
+    FLIP_DATA_DIR=../shared/data .venv/bin/python docs/screenshots.py [--out docs/screenshots]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import tempfile
+from pathlib import Path
+
+from flip_store.database import open_engine
+from flip_store.ingest import ingest_path
+from flip_store.queries import find_items, list_runs
+from leaderboard.app import serve
+from leaderboard.deep_links import query_string
+
+REPO = Path(__file__).resolve().parent.parent
+TABLE_TEXT = "Best-of-N accuracy (%)"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(REPO / "docs" / "screenshots"))
+    parser.add_argument("--raw", default=str(REPO / "results" / "raw"))
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='flip-docs-')) / 'flip.db'}"
+    ingest_path(open_engine(url, create=True), args.raw, progress=lambda line: None)
+    engine = open_engine(url, read_only=True)
+    runs = {run.task: run.id for run in list_runs(engine)}
+    flip, judge = runs["flip_llmbar_neighbor"], runs["judge_pointwise_llmbar_neighbor"]
+    disagreements = find_items(engine, "llmbar", "neighbor", "", flip, judge, "disagree")
+
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    port = _free_port()
+    demo = serve(url, "127.0.0.1", port, block=False)
+    base = f"http://127.0.0.1:{port}/"
+    views = {
+        "leaderboard": (query_string("leaderboard", "llmbar"), TABLE_TEXT),
+        "charts": (query_string("charts", "llmbar"), "accuracy vs size"),
+        "inspect": (
+            query_string("inspect", "llmbar", disagreements[0], [flip, judge]),
+            "Original instruction",
+        ),
+        "compare": (query_string("compare", "llmbar", runs=[judge, flip]), "McNemar exact"),
+        "about": (query_string("about"), "Submit a model"),
+    }
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    chromium = os.environ.get("FLIP_CHROMIUM") or shutil.which("chromium")
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, headless=True)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(60_000)
+            for name, (link, ready_text) in views.items():
+                page.goto(base + link)
+                page.locator(f"text={ready_text} >> visible=true").first.wait_for()
+                page.wait_for_timeout(1500)  # let plots and late updates settle
+                page.screenshot(path=str(out / f"{name}.png"), full_page=name != "inspect")
+                print(f"wrote {out / f'{name}.png'}")
+            browser.close()
+    finally:
+        demo.close()
+
+
+if __name__ == "__main__":
+    main()
