@@ -90,13 +90,15 @@ class LeaderboardRow:
         return sum(cell.value for cell in self.domains.values()) / len(self.domains)
 
 
-def _newest_comparable_runs(benchmark: str, include_limited: bool):  # type: ignore[no-untyped-def]
+def _newest_comparable_runs(benchmark: str, include_limited: bool, variant: str):  # type: ignore[no-untyped-def]
     """Subquery: the id of the newest run per (model, method, profile, prompt, revision, domain).
 
     Comparable runs share the decoding profile, prompt-template hash and dataset revision
     (conventions.md); among them the highest id is the newest ingest.
     """
-    query = select(func.max(Run.id).label("id")).where(Run.benchmark == benchmark)
+    query = select(func.max(Run.id).label("id")).where(
+        Run.benchmark == benchmark, Run.variant == variant
+    )
     if not include_limited:
         query = query.where(Run.limit.is_(None))
     # Full and limited runs are picked separately, so that a later --limit run never hides a
@@ -113,18 +115,19 @@ def _newest_comparable_runs(benchmark: str, include_limited: bool):  # type: ign
 
 
 def leaderboard(
-    engine: Engine, benchmark: str, include_limited: bool = False
+    engine: Engine, benchmark: str, include_limited: bool = False, variant: str = "none"
 ) -> list[LeaderboardRow]:
     """One row per (model, method, profile, prompt version), each domain from comparable runs.
 
     A cell is the newest run for its (model, method, domain) among runs with the same decoding
     profile, prompt-template hash and dataset revision (conventions.md); limited runs only
-    when asked for, and then marked.
+    when asked for, and then marked. ``variant`` picks clean runs (``none``, the default) or
+    one robustness probe's runs: a probed run never stands in for a clean one.
     """
     # The database picks the newest run per cell and pivots its three metrics into one row, so
     # Python sees one plain tuple per cell (issue 4's p95 target: picking in Python over every
     # run's metric rows cost 100+ ms at 100 models).
-    newest = _newest_comparable_runs(benchmark, include_limited)
+    newest = _newest_comparable_runs(benchmark, include_limited, variant)
     acc = aliased(Metric)
     parse = aliased(Metric)
     tokens = aliased(Metric)
