@@ -42,7 +42,7 @@ CALLS_PER_ITEM = {
     "judge_pointwise": 4,
     "judge_pairwise": 12,
     "judge_listwise": 1,
-    "flipll": 4,
+    "flipll": 5,  # one per candidate and the empty-response reference
 }
 FILLER = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor "
 

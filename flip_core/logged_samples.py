@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flip_core.errors import FlipInputError
+from flip_core.errors import FlipError, FlipInputError
 from flip_core.items import Item
+from flip_core.likelihood import LIKELIHOOD_METRICS, read_loglikelihood
 from flip_core.methods import ItemScores, Method, get_method
 
 DOC_FIELDS = (
@@ -35,8 +36,9 @@ DOC_FIELDS = (
 )
 
 
-LOGGED_METRICS = ("acc", "acc_tie_aware", "parse_fail_rate")
-"""Per-sample metric values lm-eval logs; compared with recomputed ones, never used."""
+LOGGED_METRICS = ("acc", "acc_tie_aware", "parse_fail_rate", *LIKELIHOOD_METRICS)
+"""Per-sample metric values lm-eval logs (those present); compared with recomputed ones, never
+used."""
 
 
 def item_document(
@@ -78,11 +80,16 @@ def document_method(doc: dict[str, Any]) -> Method:
 
 @dataclass(frozen=True)
 class LoggedSample:
-    """One logged document with its raw outputs (one list of samples per model call)."""
+    """One logged document with its raw outputs (one list of samples per model call).
+
+    Outputs are texts, or for likelihood methods checked (log-probability, is_greedy) pairs;
+    ``continuations`` then holds each call's scored continuation (None for generative ones).
+    """
 
     doc: dict[str, Any]
-    outputs: list[list[str]]
+    outputs: list[list[Any]]
     logged_metrics: dict[str, float]
+    continuations: list[str] | None = None
 
     @property
     def item(self) -> Item:
@@ -98,7 +105,19 @@ class LoggedSample:
                 f"item {item.id}: logged calls {self.doc['calls_shown']} differ from the "
                 f"{method.name} protocol {shown}"
             )
+        if method.request_type == "loglikelihood":
+            self._check_continuations(item, len(shown))
         return method.score(item, self.outputs)
+
+    def _check_continuations(self, item: Item, calls: int) -> None:
+        """Every call scored one and the same continuation, holding the item's instruction."""
+        continuations = self.continuations or []
+        if len(continuations) != calls or len(set(continuations)) != 1:
+            raise FlipInputError(
+                f"item {item.id}: expected {calls} requests scoring one identical continuation"
+            )
+        if item.instruction.strip() not in continuations[0]:
+            raise FlipInputError(f"item {item.id}: the scored continuation is not its instruction")
 
 
 def read_samples(path: str | Path) -> Iterator[LoggedSample]:
@@ -117,9 +136,37 @@ def read_samples(path: str | Path) -> Iterator[LoggedSample]:
             missing = [name for name in DOC_FIELDS if name not in doc]
             if missing:
                 raise ValueError(f"not a flip-reward-bench document (missing {missing[0]})")
-            outputs = [list(map(str, response)) for response in record["resps"]]
+            continuations = None
+            if document_method(doc).request_type == "loglikelihood":
+                outputs = _loglikelihood_outputs(record)
+                continuations = _continuations(record["arguments"])
+            else:
+                outputs = [list(map(str, response)) for response in record["resps"]]
             logged = {name: float(record[name]) for name in LOGGED_METRICS if name in record}
-        except (ValueError, KeyError, TypeError) as error:
+        except (ValueError, KeyError, TypeError, FlipError) as error:
             reason = f"missing key {error}" if isinstance(error, KeyError) else str(error)
             raise FlipInputError(f"{path}:{number}: {reason.splitlines()[0]}") from None
-        yield LoggedSample(doc, outputs, logged)
+        yield LoggedSample(doc, outputs, logged, continuations)
+
+
+def _loglikelihood_outputs(record: dict[str, Any]) -> list[list[Any]]:
+    """Checked (log-probability, is_greedy) pairs per call; ``filtered_resps`` (what lm-eval
+    scored) must be the same values as ``resps`` (what the model returned)."""
+    outputs = [[read_loglikelihood(value) for value in response] for response in record["resps"]]
+    filtered = [read_loglikelihood(value) for value in record["filtered_resps"]]
+    if filtered != [response[0] if response else None for response in outputs]:
+        raise ValueError("filtered_resps differ from resps")
+    return outputs
+
+
+def _continuations(arguments: Any) -> list[str]:
+    """The continuation of each logged request: lm-eval's samples files hold the arguments as
+    ``{"gen_args_0": {"arg_0": context, "arg_1": continuation}, ...}``, its in-memory samples
+    as a list of (context, continuation) pairs."""
+    if isinstance(arguments, dict):
+        arguments = [arguments[f"gen_args_{i}"] for i in range(len(arguments))]
+        arguments = [(args["arg_0"], args["arg_1"]) for args in arguments]
+    continuations = [pair[1] for pair in arguments]
+    if not all(isinstance(text, str) for text in continuations):
+        raise ValueError("a logged continuation is not text")
+    return continuations

@@ -1,4 +1,4 @@
-"""The four scoring methods as label-blind protocols: which calls to make, and how to score.
+"""The scoring methods as label-blind protocols: which calls to make, and how to score.
 
 Each method turns an item into model calls (a conversation plus which candidates it shows, in
 the order shown), then turns the raw outputs of those calls into one score per candidate. The
@@ -9,6 +9,13 @@ Label-blindness: the gold index is never used to build a call. FLIP and the poin
 see one candidate per call; the pairwise judge sees every ordered pair (both orders, so
 position bias cancels) and a candidate's score is its number of wins; the listwise judge sees
 all candidates in an order shuffled by a seed and the item id, and its answer is mapped back.
+FLIP-likelihood (this project's extension, :mod:`flip_core.likelihood`) sees one candidate per
+call and makes one reference call with an empty response; every call scores the same
+continuation, the original instruction.
+
+Generative methods read raw text outputs (``request_type = "generate_until"``);
+FLIP-likelihood reads (log-probability, is_greedy) pairs of teacher-forced continuations
+(``request_type = "loglikelihood"``).
 """
 
 from __future__ import annotations
@@ -22,14 +29,17 @@ from typing import Any
 
 from flip_core.errors import FlipConfigError
 from flip_core.items import Item
+from flip_core.likelihood import LogLikelihood
 from flip_core.parsing import Parsed, ParseStatus, parse_index, parse_score, parse_verdict
 from flip_core.prompts import (
+    FLIP_LIKELIHOOD,
     FLIP_RECONSTRUCTION,
     JUDGE_LISTWISE,
     JUDGE_PAIRWISE,
     JUDGE_POINTWISE,
     Conversation,
     PromptTemplate,
+    flip_likelihood_messages,
     flip_messages,
     listwise_messages,
     pairwise_messages,
@@ -43,10 +53,16 @@ Score = float | None
 
 @dataclass(frozen=True)
 class Call:
-    """One model call: the conversation, and the candidate indices it shows, in shown order."""
+    """One model call: the conversation, and the candidate indices it shows, in shown order.
+
+    ``continuation``: for likelihood methods, the text whose log-probability is asked for as
+    the model's whole answer (None for generative methods). A call may show no candidate
+    (FLIP-likelihood's empty-response reference).
+    """
 
     conversation: Conversation
     shown: tuple[int, ...]
+    continuation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,11 +101,14 @@ class ItemScores:
 class Method:
     """A scoring method: ``calls(item)`` to ask, ``score(item, outputs)`` to read the answers.
 
-    ``outputs[k]`` holds the sampled raw outputs of ``calls(item)[k]`` (one per sample).
+    ``outputs[k]`` holds the sampled raw outputs of ``calls(item)[k]`` (one per sample): text
+    for ``request_type == "generate_until"``, (log-probability, is_greedy) pairs for
+    ``"loglikelihood"``.
     """
 
     name: str
     template: PromptTemplate
+    request_type: str = "generate_until"
 
     def calls(self, item: Item) -> list[Call]:
         raise NotImplementedError
@@ -231,7 +250,53 @@ class ListwiseJudge(Method):
         return ItemScores(picks, [CallResult.of(call.shown, parsed)])
 
 
-METHOD_NAMES = ("flip", "judge_pointwise", "judge_pairwise", "judge_listwise")
+class FlipLikelihoodMethod(Method):
+    """FLIP-likelihood (``flipll``, this project's extension of the paper).
+
+    One call per candidate with FLIP's reconstruction prompt, plus a last call whose response
+    is empty; every call carries the same continuation, the original instruction. A
+    candidate's score is the summed log-probability of the instruction given its response
+    (higher is better; identical continuations make the sums comparable within an item). The
+    reference call's log-probability is kept for the PMI (:func:`flip_core.likelihood.pmi`).
+    Calls follow the source order of the candidates and never depend on the gold index.
+    """
+
+    name = "flipll"
+    template = FLIP_LIKELIHOOD
+    request_type = "loglikelihood"
+
+    def calls(self, item: Item) -> list[Call]:
+        candidates = [
+            Call(flip_likelihood_messages(text), (i,), item.instruction)
+            for i, text in enumerate(item.candidates)
+        ]
+        return [*candidates, Call(flip_likelihood_messages(""), (), item.instruction)]
+
+    def score(self, item: Item, outputs: Sequence[Sequence[LogLikelihood]]) -> ItemScores:
+        calls = self._check(item, outputs)  # type: ignore[arg-type]
+        scores: list[Score] = []
+        results = []
+        for call, samples in zip(calls, outputs, strict=True):
+            if len(samples) != 1:
+                raise FlipConfigError(
+                    f"flipll: item {item.id} has {len(samples)} outputs for one "
+                    "loglikelihood request (teacher forcing is deterministic: expected 1)"
+                )
+            logprob = float(samples[0][0])
+            if call.shown:
+                scores.append(logprob)
+            results.append(CallResult(call.shown, (logprob,), (ParseStatus.OK,)))
+        return ItemScores(scores, results)
+
+    @staticmethod
+    def reference_logprob(scored: ItemScores) -> float:
+        """The log-probability of the instruction after the empty response (the last call)."""
+        return float(scored.calls[-1].values[0])
+
+
+METHOD_NAMES = ("flip", "judge_pointwise", "judge_pairwise", "judge_listwise", "flipll")
+PAPER_METHODS = METHOD_NAMES[:4]
+"""The paper's methods (FLIP and the three judges); ``flipll`` is this project's extension."""
 
 
 def get_method(name: str, shuffle_seed: int | None = None, **options: Any) -> Method:
@@ -242,6 +307,7 @@ def get_method(name: str, shuffle_seed: int | None = None, **options: Any) -> Me
         "judge_pointwise": PointwiseJudge,
         "judge_pairwise": PairwiseJudge,
         "judge_listwise": ListwiseJudge,
+        "flipll": FlipLikelihoodMethod,
     }
     if name not in classes:
         raise FlipConfigError(f"unknown method {name!r}; choose one of {', '.join(METHOD_NAMES)}")

@@ -1,5 +1,8 @@
 """The prompts: FLIP's reconstruction prompt and the three LLM-as-a-judge baselines.
 
+FLIP-likelihood (``flipll``, this project's extension) asks FLIP's reconstruction question
+word for word, under a template name and version of its own.
+
 Each template carries the elements that method.md lists for the paper's prompts, in this
 project's own words. Templates are versioned and hashed: every stored result records the hash,
 and the store only compares runs whose hashes agree, so editing a prompt's wording must bump its
@@ -135,14 +138,32 @@ JUDGE_LISTWISE = PromptTemplate(
     ),
 )
 
+FLIP_LIKELIHOOD = PromptTemplate(
+    name="flip_likelihood",
+    version=1,
+    system=FLIP_RECONSTRUCTION.system,
+    user=FLIP_RECONSTRUCTION.user,
+)
+"""FLIP-likelihood (this project's extension) asks FLIP's own reconstruction question, word for
+word, and scores the original instruction as the answer. It is a template of its own so that
+its protocol (what exactly is scored: see flip_core.likelihood and the harness task) is
+versioned apart from FLIP's: a change to the scored continuation bumps this version only."""
+
 TEMPLATES: dict[str, PromptTemplate] = {
-    t.name: t for t in (FLIP_RECONSTRUCTION, JUDGE_POINTWISE, JUDGE_PAIRWISE, JUDGE_LISTWISE)
+    t.name: t
+    for t in (FLIP_RECONSTRUCTION, JUDGE_POINTWISE, JUDGE_PAIRWISE, JUDGE_LISTWISE, FLIP_LIKELIHOOD)
 }
 
 
 def flip_messages(response: str) -> Conversation:
     """The reconstruction prompt for one response (the instruction is never shown)."""
     return FLIP_RECONSTRUCTION.render(response=response)
+
+
+def flip_likelihood_messages(response: str) -> Conversation:
+    """FLIP-likelihood's prompt for one response (FLIP's wording; the instruction is never
+    shown in the prompt, only scored as the answer)."""
+    return FLIP_LIKELIHOOD.render(response=response)
 
 
 def pointwise_messages(instruction: str, response: str) -> Conversation:

@@ -9,6 +9,15 @@ leaves nothing behind. Nothing in the files is trusted:
 - every score is recomputed from the raw outputs; a per-sample or aggregate value in the files
   that disagrees with the recomputation rejects the run (tampered, or another code version);
 - a run already stored (same fingerprint) is skipped, so re-ingesting changes nothing.
+
+FLIP-likelihood runs (``flipll``, this project's extension) log (log-probability, is_greedy)
+pairs instead of text. Each must be a finite number and a boolean, and ``filtered_resps`` must
+repeat ``resps``. A call's raw output is that pair, its score the summed log-probability, and
+its parsed value a dict with the derived PMI (against the item's empty-response reference
+call) and per-token mean (:func:`flip_core.likelihood.derive`); the per-token unit is the scored
+continuation's tokens under the model's tokenizer, else its characters (the run's
+``token_count_method`` says which). Nothing is generated: ``generated_tokens`` is 0, and the
+cost is the run's ``forward_passes_per_item`` metric (one teacher-forced pass per request).
 """
 
 from __future__ import annotations
@@ -30,8 +39,9 @@ from flip_core import __version__ as package_version
 from flip_core.benchmarks import load_benchmark
 from flip_core.errors import FlipError, FlipInputError
 from flip_core.items import Item as CoreItem
+from flip_core.likelihood import derive, item_metrics, per_token_mean
 from flip_core.logged_samples import LoggedSample, read_samples
-from flip_core.methods import METHOD_NAMES, ItemScores
+from flip_core.methods import METHOD_NAMES, FlipLikelihoodMethod, ItemScores, get_method
 from flip_core.selection import (
     best_of_n_accuracy,
     bootstrap_interval,
@@ -74,6 +84,12 @@ class PreparedRun:
     token_count_method: str
     results: dict[str, Any]
     source_path: str
+    scored_units: list[int] | None = None
+    """Likelihood methods: per item, the scored continuation's length (tokens or chars)."""
+
+    @property
+    def is_likelihood(self) -> bool:
+        return self.scored_units is not None
 
 
 def ingest_path(
@@ -161,10 +177,19 @@ def _prepare_run(
         _check_against_data(sample, trusted, samples_file)
     if len({s.doc["prompt_hash"] for s in samples}) != 1:
         raise FlipInputError(f"{samples_file}: samples disagree on the prompt-template hash")
-    scored = [sample.rescore() for sample in samples]
+    if {s.doc["method"] for s in samples} != {metadata["method"]}:
+        raise FlipInputError(f"{samples_file}: samples are not all of method {metadata['method']}")
+    scored = [_rescore(sample, samples_file) for sample in samples]
     _check_logged_scores(task, samples, scored, results, samples_file)
     model = identify_model(results)
-    tokens, method = model.count_tokens([s.outputs for s in samples])
+    scored_units = None
+    if get_method(metadata["method"]).request_type == "loglikelihood":
+        tokens = [[0] * len(sample.outputs) for sample in samples]
+        scored_units, method = model.count_text_units(
+            [sample.continuations[0] for sample in samples]  # type: ignore[index]
+        )
+    else:
+        tokens, method = model.count_tokens([s.outputs for s in samples])
     fingerprint = hashlib.sha256(
         json.dumps(
             {"model": model.name, "task": task, "config": results["config"]},
@@ -184,7 +209,15 @@ def _prepare_run(
         method,
         results,
         str(results_file),
+        scored_units,
     )
+
+
+def _rescore(sample: LoggedSample, source: Path) -> ItemScores:
+    try:
+        return sample.rescore()
+    except FlipInputError as error:
+        raise FlipInputError(f"{source}: {error}") from None
 
 
 def _trusted_items(benchmark: str, domain: str) -> dict[str, CoreItem]:
@@ -224,7 +257,12 @@ def _check_logged_scores(
             "acc_tie_aware": tie_aware_credit(item_scores.scores, sample.item.gold_index),
             "parse_fail_rate": item_scores.parse_fail_rate,
         }
+        if sample.continuations is not None:
+            reference = FlipLikelihoodMethod.reference_logprob(item_scores)
+            recomputed |= item_metrics(item_scores.scores, reference, sample.item.gold_index)
         for name, value in sample.logged_metrics.items():
+            if name not in recomputed:
+                raise FlipInputError(f"{source}: logged {name} is not a metric of this method")
             if abs(value - recomputed[name]) > SCORE_TOLERANCE:
                 raise FlipInputError(
                     f"{source}: logged {name} of item {sample.item.id} ({value}) does not match "
@@ -338,10 +376,14 @@ def _run_row(prepared: PreparedRun, model_id: int) -> Run:
 
 def _store_results(session: Session, run_id: int, prepared: PreparedRun) -> None:
     calls, scores, outcomes = [], [], []
-    for sample, item_scores, tokens in zip(
-        prepared.samples, prepared.scored, prepared.tokens, strict=True
+    units = prepared.scored_units or [None] * len(prepared.samples)
+    for sample, item_scores, tokens, item_units in zip(
+        prepared.samples, prepared.scored, prepared.tokens, units, strict=True
     ):
         item = sample.item
+        derived = None  # generative calls: parsed values as the method read them
+        if prepared.is_likelihood:
+            derived = [d.to_dict() for d in derive([o[0] for o in sample.outputs], item_units)]
         for index, (call, outputs) in enumerate(
             zip(item_scores.calls, sample.outputs, strict=True)
         ):
@@ -351,8 +393,8 @@ def _store_results(session: Session, run_id: int, prepared: PreparedRun) -> None
                     "item_id": item.id,
                     "call_index": index,
                     "shown": list(call.shown),
-                    "raw_outputs": outputs,
-                    "parsed_values": list(call.values),
+                    "raw_outputs": outputs if derived is None else [list(o) for o in outputs],
+                    "parsed_values": list(call.values) if derived is None else [derived[index]],
                     "parse_statuses": [status.value for status in call.statuses],
                     "failed": call.failed,
                     "generated_tokens": tokens[index],
@@ -396,5 +438,26 @@ def _metric_rows(run_id: int, prepared: PreparedRun) -> list[dict[str, Any]]:
             sum(v for k, v in enumerate(s.scores) if k != i.gold_index) / (len(s.scores) - 1)
             for s, i in zip(prepared.scored, items, strict=True)
         ]
+    if prepared.is_likelihood:
+        per_item.update(_likelihood_per_item(prepared))
     intervals.update({name: bootstrap_interval(values) for name, values in per_item.items()})
     return metric_rows(run_id, intervals)
+
+
+def _likelihood_per_item(prepared: PreparedRun) -> dict[str, list[float]]:
+    """FLIP-likelihood's per-item values: log-probability and PMI of the chosen candidate and
+    the mean of the rejected ones, the same per scored token, and the forward passes."""
+    values: dict[str, list[float]] = {}
+    for sample, scored, units in zip(
+        prepared.samples, prepared.scored, prepared.scored_units or [], strict=True
+    ):
+        reference = FlipLikelihoodMethod.reference_logprob(scored)
+        metrics = item_metrics(scored.scores, reference, sample.item.gold_index)
+        for side in ("chosen", "rejected"):
+            metrics[f"mean_logprob_per_token_{side}"] = per_token_mean(
+                metrics[f"mean_logprob_{side}"], units
+            )
+        metrics["forward_passes_per_item"] = float(len(scored.calls))
+        for name, value in metrics.items():
+            values.setdefault(name, []).append(value)
+    return values

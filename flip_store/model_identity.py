@@ -2,7 +2,8 @@
 
 lm-eval hands tasks only strings, so generated tokens are counted at ingest by re-tokenising
 the raw outputs with the model's own tokenizer when it can be loaded offline (a local folder,
-or the Hugging Face cache), else by characters; every run records which.
+or the Hugging Face cache), else by characters; every run records which. The same counting
+gives FLIP-likelihood's scored continuations their length (for the per-token mean).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class ModelIdentity:
 
     def count_tokens(self, outputs: list[list[list[str]]]) -> tuple[list[list[int]], str]:
         """Generated tokens per item and call (summed over samples), and the counting method."""
-        tokenizer = _load_tokenizer(self.tokenizer_source) if self.tokenizer_source else None
+        tokenizer = self._tokenizer()
         if tokenizer is None:
             return [[sum(len(s) for s in call) for call in item] for item in outputs], "characters"
         return [
@@ -53,6 +54,19 @@ class ModelIdentity:
             ]
             for item in outputs
         ], "tokenizer"
+
+    def count_text_units(self, texts: list[str]) -> tuple[list[int], str]:
+        """Tokens of each text with the model's tokenizer (special-token markers such as an
+        end-of-turn count as one), else characters; and which of the two was counted."""
+        tokenizer = self._tokenizer()
+        if tokenizer is None:
+            return [len(text) for text in texts], "characters"
+        return [
+            len(tokenizer(text, add_special_tokens=False)["input_ids"]) for text in texts
+        ], "tokenizer"
+
+    def _tokenizer(self) -> Any:
+        return _load_tokenizer(self.tokenizer_source) if self.tokenizer_source else None
 
 
 @lru_cache(maxsize=8)

@@ -17,11 +17,26 @@ lm-eval 0.4.13 mechanics this relies on (see the toolchain notes):
   into Instances with ``idx`` in call order, which is the order ``process_results`` gets back;
 - generation settings are read from ``self.config.generation_kwargs`` when requests are built,
   after lm-eval has merged ``--gen_kwargs`` into them.
+
+FLIP-likelihood (``flipll``, this project's extension) makes ``loglikelihood`` requests
+instead (its YAMLs say ``output_type: loglikelihood``): ``arguments = (context, continuation)``
+where the context is the chat-templated reconstruction prompt up to and including the
+generation prompt (the point where the assistant's turn starts), and the continuation is the
+whole assistant turn holding exactly the original instruction, as the model's own chat
+template renders it, followed by the template's end-of-turn marker (see
+:func:`likelihood_request`). lm-eval's HF and vLLM back ends move trailing whitespace of a
+context onto its continuation before tokenising (``TemplateLM._encode_pair``), so with
+templates whose generation prompt ends in a newline (ChatML's ``<|im_start|>assistant\n``) the
+summed log-probability also covers that newline: the template's own, nearly certain token,
+the same in every request of an item.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from copy import deepcopy
+from functools import lru_cache
 from typing import Any
 
 import datasets
@@ -31,10 +46,12 @@ from lm_eval.api.task import ConfigurableTask
 
 from flip_core.benchmarks import load_benchmark
 from flip_core.errors import FlipConfigError
+from flip_core.likelihood import LIKELIHOOD_METRICS, item_metrics
 from flip_core.logged_samples import document_item, item_document
-from flip_core.methods import Method, get_method
+from flip_core.methods import FlipLikelihoodMethod, Method, get_method
 from flip_core.profiles import get_profile
 from flip_core.selection import is_strictly_correct, tie_aware_credit
+from harness_tasks.catalog import STOP_STRINGS
 
 SHUFFLE_SEED = 1234
 HARNESS_PROFILES = ("default", "cpu")
@@ -42,6 +59,64 @@ HARNESS_PROFILES = ("default", "cpu")
 
 COMMON_METRICS = ("acc", "acc_ci_low", "acc_ci_high", "acc_tie_aware", "parse_fail_rate")
 FLIP_METRICS = ("mean_reward_chosen", "mean_reward_rejected")
+
+END_OF_TURN_MARKERS = (*STOP_STRINGS, "<|endoftext|>")
+"""Markers that end an assistant turn in common chat templates: the generation tasks' stop
+strings, plus the end-of-sequence token some templates (OLMo 2) close an assistant turn with."""
+_NEXT_TURN_PROBE = "FLIP-LIKELIHOOD-NEXT-TURN-PROBE"
+
+_logger = logging.getLogger(__name__)
+ChatTemplate = Callable[..., str]
+
+
+def likelihood_request(
+    chat_template: ChatTemplate, messages: list[dict[str, str]], answer: str
+) -> tuple[str, str]:
+    """``(context, continuation)`` that score ``answer`` as the model's whole assistant turn.
+
+    ``chat_template`` is lm-eval's hook (``lm.apply_chat_template``): with
+    ``add_generation_prompt=False`` it renders the last message *open*, cut right after its
+    content (transformers' ``continue_final_message``), so it cannot show how a turn ends. So:
+
+    1. context = the conversation with the generation prompt: it ends exactly where the
+       assistant's turn starts;
+    2. the conversation plus an assistant message holding ``answer``, rendered open, must
+       start with the context; what follows the context is the turn's text (the answer as the
+       template writes it, e.g. after a template's own empty thinking block);
+    3. the same plus a probe user turn shows what comes after the answer: when that starts
+       with a known end-of-turn marker (``END_OF_TURN_MARKERS``), the marker is part of the
+       continuation, so the score is the probability that the answer is the *whole* turn,
+       not just its beginning. Otherwise the continuation ends with the answer (logged).
+    """
+    assistant = {"role": "assistant", "content": answer}
+    context = chat_template(messages, add_generation_prompt=True)
+    answered = chat_template([*messages, assistant], add_generation_prompt=False)
+    if not answered.startswith(context):
+        raise FlipConfigError(
+            "flipll: this chat template does not render an assistant answer as its generation "
+            "prompt followed by the answer, so the instruction cannot be scored as the "
+            "assistant's whole turn"
+        )
+    probe = chat_template(
+        [*messages, assistant, {"role": "user", "content": _NEXT_TURN_PROBE}],
+        add_generation_prompt=False,
+    )
+    marker = ""
+    if probe.startswith(answered):
+        after = probe[len(answered) :]
+        marker = next((m for m in END_OF_TURN_MARKERS if after.startswith(m)), "")
+    if not marker:
+        _warn_no_end_of_turn_marker()
+    return context, answered[len(context) :] + marker
+
+
+@lru_cache(maxsize=1)
+def _warn_no_end_of_turn_marker() -> None:
+    """Once per process, not once per request."""
+    _logger.warning(
+        "flipll: no known end-of-turn marker after an assistant turn in this chat template; "
+        "the continuation is the instruction without one"
+    )
 
 
 class BestOfNTask(ConfigurableTask):
@@ -59,9 +134,20 @@ class BestOfNTask(ConfigurableTask):
         self.domain = str(metadata.get("domain", ""))
         self.shuffle_seed = SHUFFLE_SEED if self.method_name == "judge_listwise" else None
         self.method: Method = get_method(self.method_name, shuffle_seed=self.shuffle_seed)
-        config["generation_kwargs"] = _profile_generation_kwargs(
-            config.get("generation_kwargs") or {}, str(metadata.get("profile", "default"))
-        )
+        declared = config.get("output_type", "generate_until")
+        if declared != self.method.request_type:
+            raise FlipConfigError(
+                f"{config.get('task')}: method {self.method_name} needs output_type "
+                f"{self.method.request_type}, the task file says {declared}"
+            )
+        profile_name = str(metadata.get("profile", "default"))
+        if self.method.request_type == "generate_until":
+            config["generation_kwargs"] = _profile_generation_kwargs(
+                config.get("generation_kwargs") or {}, profile_name
+            )
+        else:  # teacher forcing: nothing is generated, the profile only names the run
+            _check_profile(profile_name)
+            config.pop("generation_kwargs", None)
         super().__init__(config=config, **kwargs)
 
     # --- documents ---------------------------------------------------------------------
@@ -103,27 +189,54 @@ class BestOfNTask(ConfigurableTask):
         fewshot_as_multiturn: bool = False,
         chat_template: Any = None,
         gen_prefix: str | None = None,
-    ) -> list[str]:
-        """One prompt per model call, chat-templated when ``--apply_chat_template`` is on."""
+    ) -> list[str] | list[tuple[str, str]]:
+        """One prompt per model call, chat-templated when ``--apply_chat_template`` is on;
+        for likelihood methods one ``(context, continuation)`` pair per call."""
         if num_fewshot:
             raise FlipConfigError(f"{self.config.task}: few-shot examples are not supported")
-        prompts = []
+        templated = apply_chat_template and chat_template is not None
+        prompts: list[Any] = []
         for call in self.method.calls(document_item(doc)):
             messages = [dict(message) for message in call.conversation]
             if system_instruction:
                 messages[0]["content"] = f"{system_instruction}\n\n{messages[0]['content']}"
-            if apply_chat_template and chat_template is not None:
+            if call.continuation is not None:
+                if templated:
+                    prompts.append(likelihood_request(chat_template, messages, call.continuation))
+                else:
+                    context = "\n\n".join(m["content"] for m in messages) + "\n"
+                    prompts.append((context, call.continuation))
+            elif templated:
                 prompts.append(chat_template(messages, add_generation_prompt=True))
             else:
                 prompts.append("\n\n".join(m["content"] for m in messages) + "\n")
+        if self.method.request_type == "loglikelihood":
+            continuations = {continuation for _, continuation in prompts}
+            if len(continuations) != 1:
+                raise FlipConfigError(
+                    f"{self.config.task}: item {doc['item_id']}: the scored continuation "
+                    "differs between calls (the chat template renders the same answer "
+                    "differently after different responses)"
+                )
         return prompts
 
     def construct_requests(
-        self, doc: dict[str, Any], ctx: list[str] | str, **kwargs: Any
+        self, doc: dict[str, Any], ctx: list[Any] | str, **kwargs: Any
     ) -> list[Instance]:
         kwargs.pop("apply_chat_template", None)
         kwargs.pop("chat_template", None)
-        contexts = ctx if isinstance(ctx, list) else [ctx]
+        prompts = ctx if isinstance(ctx, list) else [ctx]
+        if self.method.request_type == "loglikelihood":
+            return [
+                Instance(
+                    request_type="loglikelihood",
+                    doc=doc,
+                    arguments=(context, continuation),
+                    idx=index,
+                    **kwargs,
+                )
+                for index, (context, continuation) in enumerate(prompts)
+            ]
         return [
             Instance(
                 request_type="generate_until",
@@ -132,12 +245,14 @@ class BestOfNTask(ConfigurableTask):
                 idx=index,
                 **kwargs,
             )
-            for index, context in enumerate(contexts)
+            for index, context in enumerate(prompts)
         ]
 
     # --- metrics -----------------------------------------------------------------------
 
-    def process_results(self, doc: dict[str, Any], results: list[str]) -> dict[str, float]:
+    def process_results(self, doc: dict[str, Any], results: list[Any]) -> dict[str, float]:
+        """Best-of-N metrics of one item; ``results`` are the calls' outputs in call order:
+        texts, or (log-probability, is_greedy) pairs for likelihood methods."""
         item = document_item(doc)
         scored = self.method.score(item, [[output] for output in results])
         strict = float(is_strictly_correct(scored.scores, item.gold_index))
@@ -152,6 +267,9 @@ class BestOfNTask(ConfigurableTask):
             rejected = [s for i, s in enumerate(scored.scores) if i != item.gold_index]
             metrics["mean_reward_chosen"] = float(scored.scores[item.gold_index])
             metrics["mean_reward_rejected"] = float(sum(rejected) / len(rejected))
+        if isinstance(self.method, FlipLikelihoodMethod):
+            reference = self.method.reference_logprob(scored)
+            metrics.update(item_metrics(scored.scores, reference, item.gold_index))
         return metrics
 
     def aggregation(self) -> dict[str, Any]:
@@ -165,7 +283,8 @@ class BestOfNTask(ConfigurableTask):
         return {name: name != "parse_fail_rate" for name in self._metric_names()}
 
     def _metric_names(self) -> tuple[str, ...]:
-        return COMMON_METRICS + (FLIP_METRICS if self.method_name == "flip" else ())
+        extra = {"flip": FLIP_METRICS, "flipll": LIKELIHOOD_METRICS}
+        return COMMON_METRICS + extra.get(self.method_name, ())
 
 
 def _profile_generation_kwargs(configured: dict[str, Any], profile_name: str) -> dict[str, Any]:
@@ -174,12 +293,16 @@ def _profile_generation_kwargs(configured: dict[str, Any], profile_name: str) ->
     The profile comes from ``--metadata '{"profile": "cpu"}'`` (lm-eval merges it into every
     task's metadata, so results record it); ``--gen_kwargs`` still overrides afterwards.
     """
+    _check_profile(profile_name)
+    profile = get_profile(profile_name)
+    settings = dict(configured)
+    settings.update(max_gen_toks=profile.max_new_tokens, do_sample=False, temperature=0.0)
+    return settings
+
+
+def _check_profile(profile_name: str) -> None:
     if profile_name not in HARNESS_PROFILES:
         raise FlipConfigError(
             f"profile {profile_name!r} is not available in the harness tasks; choose one of "
             f"{', '.join(HARNESS_PROFILES)} (five sampled runs are the _s5 task variants)"
         )
-    profile = get_profile(profile_name)
-    settings = dict(configured)
-    settings.update(max_gen_toks=profile.max_new_tokens, do_sample=False, temperature=0.0)
-    return settings

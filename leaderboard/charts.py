@@ -523,7 +523,7 @@ def _distinct_labels(
 
 def _method_rank(method: str) -> tuple[int, str]:
     """Known methods in their conventional order (FLIP first), others after, alphabetically."""
-    order = (*METHOD_NAMES, "flipll")
+    order = METHOD_NAMES
     return (order.index(method) if method in order else len(order), method)
 
 

@@ -26,13 +26,16 @@ def shown_responses(prompt: str) -> list[str]:
 class ContentJudgeLM(LM):
     """Answers every method by the content it is shown (quality words), never by position.
 
-    ``mode="garbage"`` answers nonsense, to exercise parse failures. Records every request.
+    ``mode="garbage"`` answers nonsense, to exercise parse failures (and scores every
+    continuation alike). Records every request: generation requests in ``requests``,
+    loglikelihood ones in ``likelihood_requests``.
     """
 
     def __init__(self, mode: str = "content") -> None:
         super().__init__()
         self.mode = mode
         self.requests: list[tuple[str, dict]] = []
+        self.likelihood_requests: list[tuple[str, str]] = []
 
     @property
     def tokenizer_name(self) -> str:
@@ -43,7 +46,12 @@ class ContentJudgeLM(LM):
 
     def apply_chat_template(self, chat_history, add_generation_prompt: bool = True) -> str:
         text = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in chat_history)
-        return text + ("<|im_start|>assistant\n" if add_generation_prompt else "")
+        if add_generation_prompt:
+            return text + "<|im_start|>assistant\n"
+        # As lm-eval's HF model does (transformers' continue_final_message): the last message
+        # is left open, cut right after its content.
+        final = chat_history[-1]["content"]
+        return text[: text.rindex(final) + len(final)]
 
     def generate_until(self, requests) -> list[str]:
         outputs = []
@@ -69,7 +77,20 @@ class ContentJudgeLM(LM):
         return json.dumps({"REASONING": "r", "BEST_RESPONSE_INDEX": best})
 
     def loglikelihood(self, requests):
-        return [(-1.0, False) for _ in requests]
+        """By content: the better the response shown, the likelier the continuation; the
+        empty-response reference scores below every response. ``mode="garbage"``: all equal."""
+        outputs = []
+        for request in requests:
+            context, continuation = request.args
+            self.likelihood_requests.append((context, continuation))
+            (response,) = shown_responses(context)
+            if self.mode == "garbage":
+                outputs.append((-5.0, False))
+            elif not response:
+                outputs.append((-25.0, False))
+            else:
+                outputs.append((-20.0 + 2.0 * quality_of(response), quality_of(response) == 9))
+        return outputs
 
     def loglikelihood_rolling(self, requests):
         return [-1.0 for _ in requests]

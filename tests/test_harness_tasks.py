@@ -10,20 +10,20 @@ from lm_eval.tasks._yaml_loader import load_yaml
 
 from harness_tasks.catalog import TASK_DIR, group_specs, stale_files, task_specs
 
+METHODS = ("flip", "judge_pointwise", "judge_pairwise", "judge_listwise", "flipll")
 CONVENTION_TASKS = [
     f"{method}_{benchmark}_{domain}"
-    for method in ("flip", "judge_pointwise", "judge_pairwise", "judge_listwise")
+    for method in METHODS
     for benchmark, domains in {
         "rb2": ("focus", "factuality", "precise_if", "math"),
         "llmbar": ("neighbor", "gptinst", "gptout", "manual", "natural"),
     }.items()
     for domain in domains
-] + ["flip_demo", "judge_pointwise_demo", "judge_pairwise_demo", "judge_listwise_demo"]
+] + [f"{method}_demo" for method in METHODS]
 CONVENTION_GROUPS = [
-    f"{method}_{benchmark}"
-    for method in ("flip", "judge_pointwise", "judge_pairwise", "judge_listwise")
-    for benchmark in ("rb2", "llmbar")
-] + ["rb2_all", "llmbar_all", "demo_all"]
+    f"{method}_{benchmark}" for method in METHODS for benchmark in ("rb2", "llmbar")
+]
+CONVENTION_GROUPS += ["rb2_all", "llmbar_all", "demo_all"]
 
 
 @pytest.fixture
@@ -68,6 +68,10 @@ def test_every_yaml_parses_and_every_task_builds(task_manager, crafted_data):
     loaded = task_manager.load(["rb2_all", "llmbar_all", "demo_all", *natural])
     assert set(loaded["tasks"]) == set(CONVENTION_TASKS)
     assert set(loaded["groups"]) == set(CONVENTION_GROUPS)
+    output_types = {name: task.OUTPUT_TYPE for name, task in loaded["tasks"].items()}
+    assert {name for name, kind in output_types.items() if kind == "loglikelihood"} == {
+        name for name in CONVENTION_TASKS if name.startswith("flipll_")
+    }
 
 
 @pytest.mark.parametrize(

@@ -38,6 +38,8 @@ def content_judge(method: str, conversation) -> str:
         return json.dumps(
             {"BETTER_RESPONSE": "A" if quality_of(texts[0]) > quality_of(texts[1]) else "B"}
         )
+    if method == "flipll":  # (log-probability of the instruction, is_greedy)
+        return (-20.0 + quality_of(texts[0]), False) if texts[0] else (-30.0, False)
     best = max(range(len(texts)), key=lambda i: quality_of(texts[i]))
     return json.dumps({"BEST_RESPONSE_INDEX": best})
 
@@ -57,7 +59,13 @@ def item_with(candidates, gold_index, item_id="t:x:1") -> Item:
 
 @pytest.mark.parametrize(
     ("method_name", "expected_calls"),
-    [("flip", 4), ("judge_pointwise", 4), ("judge_pairwise", 12), ("judge_listwise", 1)],
+    [
+        ("flip", 4),
+        ("judge_pointwise", 4),
+        ("judge_pairwise", 12),
+        ("judge_listwise", 1),
+        ("flipll", 5),
+    ],
 )
 def test_call_counts_for_four_candidates(method_name, expected_calls):
     calls, _ = run(method_name, item_with(CANDIDATES, 0))
@@ -74,12 +82,14 @@ def test_label_blind_every_permutation_picks_the_same_content(method_name):
         assert is_strictly_correct(result.scores, gold)
 
 
-@pytest.mark.parametrize("method_name", ["judge_pointwise", "judge_listwise", "judge_pairwise"])
+@pytest.mark.parametrize(
+    "method_name", ["judge_pointwise", "judge_listwise", "judge_pairwise", "flipll"]
+)
 def test_prompts_never_reveal_the_gold_position(method_name):
     item = item_with(CANDIDATES, 0)
     calls = get_method(method_name).calls(item)
     moved = get_method(method_name).calls(item_with(CANDIDATES, 3))
-    assert [c.conversation for c in calls] == [c.conversation for c in moved]
+    assert calls == moved  # conversations, shown order and continuations
 
 
 def test_pairwise_asks_both_orders_of_every_pair():

@@ -21,6 +21,7 @@ PINNED_HASHES = {
     "judge_pointwise": "a233ce4942e3fb0c",
     "judge_pairwise": "49aa9a09029e77f2",
     "judge_listwise": "e48649e7a8ecbf89",
+    "flip_likelihood": "eacc6cc6b1eadf8f",
 }
 
 
@@ -64,3 +65,11 @@ def test_listwise_numbers_responses_from_zero_in_the_given_order():
 def test_missing_field_is_a_config_error():
     with pytest.raises(FlipConfigError, match="needs the field 'response'"):
         FLIP_RECONSTRUCTION.render()
+
+
+def test_flip_likelihood_asks_flips_question_under_its_own_version():
+    from flip_core.prompts import FLIP_LIKELIHOOD, flip_likelihood_messages
+
+    assert flip_likelihood_messages("text") == flip_messages("text")
+    assert FLIP_LIKELIHOOD.name != FLIP_RECONSTRUCTION.name
+    assert FLIP_LIKELIHOOD.hash != FLIP_RECONSTRUCTION.hash

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from flip_core.methods import METHOD_NAMES
+from flip_core.methods import METHOD_NAMES, PAPER_METHODS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,8 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--methods",
-        default=",".join(METHOD_NAMES),
-        help=f"comma-separated, from {', '.join(METHOD_NAMES)}",
+        default=",".join(PAPER_METHODS),
+        help=f"comma-separated, from {', '.join(METHOD_NAMES)} (default: the paper's "
+        "four; flipll is this project's extension)",
     )
     parser.add_argument("--benchmark", choices=("rb2", "llmbar", "demo"), required=True)
     parser.add_argument(
