@@ -6,9 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from flip_cli.commands import demo, evaluate, paths, score, serve, store, summarize
+from flip_cli.commands import demo, evaluate, paths, rerank, score, serve, store, summarize
 
-SUBCOMMANDS = (score, demo, evaluate, paths, summarize, store, serve)
+SUBCOMMANDS = (score, rerank, demo, evaluate, paths, summarize, store, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:
