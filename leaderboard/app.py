@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 import gradio as gr
@@ -81,9 +82,11 @@ def _notice(engine: Engine) -> str:
     return f"{len(models)} models in the store."
 
 
-def build_app(engine: Engine, upload_db_url: str | None = None) -> gr.Blocks:
+def build_app(
+    engine: Engine, upload_db_url: str | None = None, views: LeaderboardViews | None = None
+) -> gr.Blocks:
     """The app over ``engine`` (read-only is enough); uploads write to ``upload_db_url``."""
-    views = LeaderboardViews(engine)
+    views = views or LeaderboardViews(engine)
     families = sorted(
         {m.family for m in list_models(engine) if m.family and m.family != "baseline"}
     )
@@ -314,7 +317,13 @@ def serve(db_url: str | None, host: str, port: int, block: bool = True) -> gr.Bl
     """Open the store read-only and serve the app; returns the running Blocks."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     engine = open_engine(db_url, read_only=True)
-    demo = build_app(engine, upload_db_url=db_url or default_url())
+    views = LeaderboardViews(engine)
+    # Memoise the default views in the background, again after every change of the store: the
+    # app starts at once, and visitors at leaderboard scale do not wait for the paired counts.
+    threading.Thread(
+        target=views.keep_warm, args=(threading.Event(),), name="flip-warm", daemon=True
+    ).start()
+    demo = build_app(engine, upload_db_url=db_url or default_url(), views=views)
     demo.launch(
         server_name=host,
         server_port=port,

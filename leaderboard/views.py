@@ -6,6 +6,8 @@ The app's event handlers only adapt these to Gradio components, so
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Sequence
 
 import pandas as pd
@@ -21,6 +23,8 @@ from leaderboard.gains import FlipGain, RowKey, flip_gains
 from leaderboard.inspect_view import render_item
 from leaderboard.store_reader import StoreReader
 from leaderboard.table_view import TableFilters, columns_for, leaderboard_frame, shown_domains
+
+logger = logging.getLogger(__name__)
 
 BENCHMARK_DOMAINS = {benchmark: list(domains) for benchmark, domains in GROUP_DOMAINS.items()}
 """The domains each benchmark's board shows and averages: the harness groups' (the paper's)."""
@@ -59,6 +63,30 @@ class LeaderboardViews:
         chosen = [d for d in BENCHMARK_DOMAINS[benchmark] if not domains or d in domains]
         figures = chart_figures(rows, chosen, gains=self.gains(rows, chosen))
         return [figures[chart] for chart in CHART_IDS]
+
+    def warm(self, benchmarks: Sequence[str] = tuple(BENCHMARK_DOMAINS)) -> None:
+        """Read each benchmark's default table and charts once, so that the first visitor
+        after a start gets memoised answers (the paired counts are the slow part)."""
+        for benchmark in benchmarks:
+            self.table(benchmark, TableFilters(), False)
+            self.charts(benchmark, [], False)
+
+    def keep_warm(self, stop: threading.Event, poll_seconds: float = 5.0) -> None:
+        """Warm the default views now and again whenever the store changes, until ``stop``.
+
+        An ingest changes the store's version; the next poll (a one-row query) notices and
+        reads the new answers, so visitors after an ingest rarely meet a cold view.
+        """
+        version = None
+        while not stop.is_set():
+            try:
+                current = self.reader.version()
+                if current != version:
+                    self.warm()
+                    version = current
+            except Exception:  # a background nicety: never let it take the app down
+                logger.exception("warming the leaderboard's views failed; retrying later")
+            stop.wait(poll_seconds)
 
     def run_choices(self, benchmark: str) -> list[tuple[str, int]]:
         """(label, run id) of the benchmark's model runs, for the run pickers."""

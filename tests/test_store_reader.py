@@ -27,3 +27,23 @@ def test_answers_are_reused_until_the_store_changes(tmp_path):
     pair = (ids["flip_llmbar_neighbor"], ids["judge_listwise_llmbar_neighbor"])
     counts = reader.discordant_counts([pair, pair])
     assert counts[pair].n == 2 and counts[pair].a_only == counts[pair].b_only == 0
+
+
+def test_keep_warm_rereads_after_the_store_changes(small_store):
+    import threading
+
+    from leaderboard.views import LeaderboardViews
+
+    views = LeaderboardViews(small_store)
+    warmed = []
+    views.warm = lambda: warmed.append(views.reader.version())  # type: ignore[method-assign]
+    stop = threading.Event()
+    thread = threading.Thread(target=views.keep_warm, args=(stop, 0.01))
+    thread.start()
+    try:
+        threading.Event().wait(0.1)
+        assert len(warmed) == 1  # warmed once, and not again while the store is unchanged
+    finally:
+        stop.set()
+        thread.join(5)
+    assert not thread.is_alive()
