@@ -1,4 +1,4 @@
-"""The app's reads of the store, memoised until the store changes.
+"""The app's reads of the store (and what is built from them), memoised until the store changes.
 
 A leaderboard is read far more often than it is written: every filter click re-asks for the
 same summary rows and the same paired counts, and at leaderboard scale (100 models) the counts
@@ -10,7 +10,8 @@ moves. Run ids alone would not do: SQLite may reuse the id of a deleted newest r
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, func, select
 
@@ -19,6 +20,7 @@ from flip_store.queries import LeaderboardRow, leaderboard
 from flip_store.schema import Run
 
 StoreVersion = tuple[int, int | None, object]
+T = TypeVar("T")
 
 
 class StoreReader:
@@ -30,6 +32,7 @@ class StoreReader:
         self._version: StoreVersion | None = None
         self._rows: dict[tuple[str, bool], list[LeaderboardRow]] = {}
         self._counts: dict[tuple[int, int], DiscordantCounts] = {}
+        self._derived: dict[Hashable, Any] = {}
 
     def version(self) -> StoreVersion:
         with self.engine.connect() as connection:
@@ -45,6 +48,7 @@ class StoreReader:
             self._version = version
             self._rows.clear()
             self._counts.clear()
+            self._derived.clear()
 
     def leaderboard(self, benchmark: str, include_limited: bool = False) -> list[LeaderboardRow]:
         with self._lock:
@@ -53,6 +57,19 @@ class StoreReader:
             if key not in self._rows:
                 self._rows[key] = leaderboard(self.engine, benchmark, include_limited)
             return self._rows[key]
+
+    def derived(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, memoised under ``key`` until the store changes (e.g. built figures).
+
+        ``compute`` runs outside the lock (it may read through this reader)."""
+        with self._lock:
+            self._current()
+            if key in self._derived:
+                return self._derived[key]
+        value = compute()
+        with self._lock:
+            self._derived[key] = value
+        return value
 
     def discordant_counts(
         self, pairs: Sequence[tuple[int, int]]

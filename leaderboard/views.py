@@ -59,10 +59,15 @@ class LeaderboardViews:
         self, benchmark: str, domains: Sequence[str], include_limited: bool
     ) -> list[go.Figure]:
         """The Charts tab's figures, in :data:`leaderboard.charts.CHART_IDS` order."""
-        rows = self.reader.leaderboard(benchmark, include_limited=include_limited)
         chosen = [d for d in BENCHMARK_DOMAINS[benchmark] if not domains or d in domains]
-        figures = chart_figures(rows, chosen, gains=self.gains(rows, chosen))
-        return [figures[chart] for chart in CHART_IDS]
+
+        def build() -> list[go.Figure]:
+            rows = self.reader.leaderboard(benchmark, include_limited=include_limited)
+            figures = chart_figures(rows, chosen, gains=self.gains(rows, chosen))
+            return [figures[chart] for chart in CHART_IDS]
+
+        # Building the figures is most of the tab's time at scale: kept until the store changes.
+        return self.reader.derived(("charts", benchmark, tuple(chosen), include_limited), build)
 
     def warm(self, benchmarks: Sequence[str] = tuple(BENCHMARK_DOMAINS)) -> None:
         """Read each benchmark's default table and charts once, so that the first visitor

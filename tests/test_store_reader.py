@@ -47,3 +47,13 @@ def test_keep_warm_rereads_after_the_store_changes(small_store):
         stop.set()
         thread.join(5)
     assert not thread.is_alive()
+
+
+def test_derived_values_are_kept_until_the_store_changes(small_store):
+    reader = StoreReader(small_store)
+    built = []
+    first = reader.derived("figures", lambda: built.append(1) or ["figure"])
+    assert reader.derived("figures", lambda: built.append(1) or ["other"]) is first
+    assert built == [1]
+    reader._version = None  # as after an ingest: the next read sees a different version
+    assert reader.derived("figures", lambda: ["rebuilt"]) == ["rebuilt"]
