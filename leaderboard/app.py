@@ -82,6 +82,16 @@ def _notice(engine: Engine) -> str:
     return f"{len(models)} models in the store."
 
 
+def _benchmark_and_domains() -> tuple[gr.Dropdown, gr.CheckboxGroup]:
+    """A benchmark picker and its domain filter (none chosen = all), as two tabs use them."""
+    benchmark = gr.Dropdown(list(BENCHMARK_DOMAINS), value="llmbar", label="Benchmark")
+    domains = gr.CheckboxGroup(
+        [(DOMAIN_LABELS[d], d) for d in BENCHMARK_DOMAINS["llmbar"]],
+        label="Domains (none = all)",
+    )
+    return benchmark, domains
+
+
 def build_app(
     engine: Engine, upload_db_url: str | None = None, views: LeaderboardViews | None = None
 ) -> gr.Blocks:
@@ -139,13 +149,7 @@ def build_app(
         with gr.Tabs(selected="leaderboard") as tabs:
             with gr.Tab("Leaderboard", id="leaderboard"):
                 with gr.Row():
-                    benchmark = gr.Dropdown(
-                        list(BENCHMARK_DOMAINS), value="llmbar", label="Benchmark"
-                    )
-                    domains = gr.CheckboxGroup(
-                        [(DOMAIN_LABELS[d], d) for d in BENCHMARK_DOMAINS["llmbar"]],
-                        label="Domains (none = all)",
-                    )
+                    benchmark, domains = _benchmark_and_domains()
                     methods = gr.CheckboxGroup(list(METHOD_NAMES), label="Methods (none = all)")
                 with gr.Row():
                     family_choice = gr.CheckboxGroup(families, label="Family")
@@ -161,13 +165,7 @@ def build_app(
                 download = gr.DownloadButton("Download CSV of this view")
             with gr.Tab("Charts", id="charts"):
                 with gr.Row():
-                    c_benchmark = gr.Dropdown(
-                        list(BENCHMARK_DOMAINS), value="llmbar", label="Benchmark"
-                    )
-                    c_domains = gr.CheckboxGroup(
-                        [(DOMAIN_LABELS[d], d) for d in BENCHMARK_DOMAINS["llmbar"]],
-                        label="Domains (none = all)",
-                    )
+                    c_benchmark, c_domains = _benchmark_and_domains()
                     c_limited = gr.Checkbox(False, label="Include limited runs (marked)")
                 plots = [gr.Plot(label=chart.replace("_", " ")) for chart in CHART_IDS]
             with gr.Tab("Inspect", id="inspect"):

@@ -104,6 +104,23 @@ def db_url(request, tmp_path) -> str:
 
 
 @pytest.fixture(scope="session")
+def lm_eval_output(tmp_path_factory):
+    """One real lm-eval output folder (fake model): FLIP and listwise on crafted LLMBar data.
+
+    Its crafted data lies beside it (``.parent / "data"``): point FLIP_DATA_DIR there to ingest.
+    """
+    from harness_fakes import ContentJudgeLM, crafted_environment
+
+    from flip_cli.harness_run import run_tasks
+
+    root = tmp_path_factory.mktemp("eval")
+    with crafted_environment(root):
+        tasks = ["flip_llmbar_neighbor", "judge_listwise_llmbar_neighbor"]
+        run_tasks(ContentJudgeLM(), tasks, root / "raw")
+    return root / "raw"
+
+
+@pytest.fixture(scope="session")
 def small_store(tmp_path_factory):
     """A small real store (fake model, crafted LLMBar data) shared by query and view tests."""
     from harness_fakes import build_small_store, crafted_environment

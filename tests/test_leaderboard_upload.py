@@ -14,9 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from harness_fakes import ContentJudgeLM, crafted_environment
 
-from flip_cli.harness_run import run_tasks
 from flip_store.database import open_engine
 from flip_store.queries import list_runs
 from leaderboard import upload
@@ -34,16 +32,6 @@ from leaderboard.upload import (
 TOKEN = "s3cret-upload-token"
 RESULTS = "results_2026-01-01T00-00-00.000000.json"
 SAMPLES = "samples_flip_llmbar_neighbor_2026-01-01T00-00-00.000000.jsonl"
-
-
-@pytest.fixture(scope="module")
-def lm_eval_output(tmp_path_factory):
-    """One real lm-eval output folder: FLIP and listwise on crafted LLMBar data."""
-    root = tmp_path_factory.mktemp("eval")
-    with crafted_environment(root):
-        tasks = ["flip_llmbar_neighbor", "judge_listwise_llmbar_neighbor"]
-        run_tasks(ContentJudgeLM(), tasks, root / "raw")
-    return root / "raw"
 
 
 @pytest.fixture

@@ -5,10 +5,6 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime
 
-import pytest
-from harness_fakes import ContentJudgeLM, crafted_environment
-
-from flip_cli.harness_run import run_tasks
 from flip_core.paired import paired_difference
 from flip_store.comparisons import DiscordantCounts, compare_runs, discordant_counts
 from flip_store.database import open_engine
@@ -194,16 +190,6 @@ def test_compare_runs_notes_and_unknown_runs(small_store):
     )
     assert any("random-pick baseline" in note for note in random_pick.notes)
     assert "same run" in compare_runs(small_store, flip, flip).notes[0]
-
-
-@pytest.fixture(scope="module")
-def lm_eval_output(tmp_path_factory):
-    """One real lm-eval output folder: FLIP and listwise on crafted LLMBar data."""
-    root = tmp_path_factory.mktemp("eval")
-    with crafted_environment(root):
-        tasks = ["flip_llmbar_neighbor", "judge_listwise_llmbar_neighbor"]
-        run_tasks(ContentJudgeLM(), tasks, root / "raw")
-    return root / "raw"
 
 
 def test_comparisons_on_every_database_kind(lm_eval_output, monkeypatch, db_url):

@@ -6,25 +6,13 @@ import json
 import shutil
 
 import pytest
-from harness_fakes import ContentJudgeLM, crafted_environment
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from flip_cli.harness_run import run_tasks
 from flip_store.database import FlipStoreError, open_engine
 from flip_store.ingest import ingest_path
 from flip_store.queries import find_items, item_detail, leaderboard
 from flip_store.schema import Call, Candidate, Item, Metric, Model, Outcome, Run, Score
-
-
-@pytest.fixture(scope="module")
-def lm_eval_output(tmp_path_factory):
-    """One real lm-eval output folder: FLIP and listwise on crafted LLMBar data."""
-    root = tmp_path_factory.mktemp("eval")
-    with crafted_environment(root):
-        tasks = ["flip_llmbar_neighbor", "judge_listwise_llmbar_neighbor"]
-        run_tasks(ContentJudgeLM(), tasks, root / "raw")
-    return root / "raw"
 
 
 @pytest.fixture
