@@ -131,7 +131,7 @@ def leaderboard_frame(
                 *[_percent(v) for v in values],
                 _percent(average),
                 None if relative is None else round(relative, 1),
-                None if p_value is None else round(p_value, 4),
+                None if p_value is None else float(f"{p_value:.2g}"),  # tiny p stays visible
                 _percent(row.parse_fail_rate),
                 round(row.tokens_per_item, 1) if row.tokens_per_item is not None else None,
                 ",".join(str(row.domains[d].run_id) for d in domains if d in row.domains)
