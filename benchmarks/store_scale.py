@@ -34,7 +34,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from flip_store.database import open_engine
 from flip_store.queries import item_detail, leaderboard
-from flip_store.schema import Call, Candidate, Item, Metric, Model, Outcome, Run, Score
+from flip_store.schema import (
+    Call,
+    Candidate,
+    Item,
+    Metric,
+    Model,
+    Outcome,
+    Run,
+    RunVerdicts,
+    Score,
+)
 
 DOMAIN_SIZES = {"focus": 495, "factuality": 475, "precise_if": 160, "math": 183}
 CALLS_PER_ITEM = {
@@ -106,7 +116,7 @@ def fill(engine, models: int, methods: list[str], rng: random.Random) -> tuple[i
                     is_baseline=False,
                 )
             )
-            runs, calls, scores, outcomes, metrics = [], [], [], [], []
+            runs, calls, scores, outcomes, verdicts, metrics = [], [], [], [], [], []
             for method in methods:
                 for domain in DOMAIN_SIZES:
                     run_id += 1
@@ -165,6 +175,14 @@ def fill(engine, models: int, methods: list[str], rng: random.Random) -> tuple[i
                             }
                             for c in range(CALLS_PER_ITEM[method])
                         ]
+                    verdicts.append(
+                        {
+                            "run_id": run_id,
+                            "verdicts": {  # this run's outcomes are the last ones added
+                                o["item_id"]: o["correct"] for o in outcomes[-len(domain_ids) :]
+                            },
+                        }
+                    )
                     for name, value in (
                         ("acc", correct / len(domain_ids)),
                         ("parse_fail_rate", 0.0),
@@ -185,6 +203,7 @@ def fill(engine, models: int, methods: list[str], rng: random.Random) -> tuple[i
                 (Call, calls),
                 (Score, scores),
                 (Outcome, outcomes),
+                (RunVerdicts, verdicts),
                 (Metric, metrics),
             ):
                 connection.execute(insert(table), batch)

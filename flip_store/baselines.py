@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from flip_core.baselines import chance_accuracy, length_scores
 from flip_core.selection import bootstrap_interval, is_strictly_correct, pick_best, tie_aware_credit
-from flip_store.rows import delete_run, insert_missing, insert_rows, metric_rows
-from flip_store.schema import Item, Metric, Model, Outcome, Run
+from flip_store.rows import delete_run, insert_missing, insert_outcomes, insert_rows, metric_rows
+from flip_store.schema import Item, Metric, Model, Run
 
 BASELINES = {
     "baseline_random": "baseline: random pick (expected value)",
@@ -99,7 +99,7 @@ def refresh_baselines(session: Session, benchmark: str, domain: str) -> None:
                 }
             )
             strict.append(float(correct))
-        insert_rows(session, Outcome, outcomes)
+        insert_outcomes(session, run.id, outcomes)
         tie_aware = [outcome["tie_aware"] for outcome in outcomes]
         insert_rows(
             session,

@@ -6,8 +6,8 @@ items both scored. Correctness is the strict best-of-N ``outcome.correct``, the 
 ``acc``. The statistics (paired bootstrap interval, exact McNemar) are
 :mod:`flip_core.paired`'s; this module only reads the store.
 
-Reads are plain column rows, as in :mod:`flip_store.queries`, and the SQL is portable (SQLite
-and PostgreSQL): ``correct`` is a Boolean, so it is counted with ``CASE WHEN``, never summed.
+Reads are plain column rows, as in :mod:`flip_store.queries`; paired counts of many run pairs
+come from the runs' verdict rows (:class:`~flip_store.schema.RunVerdicts`, one per run).
 """
 
 from __future__ import annotations
@@ -15,14 +15,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, Integer, and_, case, column, func, not_, select, values
+import orjson
+from sqlalchemy import Engine, Text, cast, func, select
 from sqlalchemy.orm import aliased
 
 from flip_core.paired import PairedDifference, paired_difference
-from flip_store.schema import Model, Outcome, Run
+from flip_store.schema import Model, Outcome, Run, RunVerdicts
 
-MAX_PAIRS_PER_QUERY = 2000
-"""Pairs per statement (two bound parameters each), far below SQLite's 32,766-parameter cap."""
+MAX_RUNS_PER_QUERY = 2000
+"""Run ids per statement, far below SQLite's 32,766-parameter cap."""
 
 
 @dataclass(frozen=True)
@@ -56,51 +57,54 @@ def discordant_counts(
 ) -> dict[tuple[int, int], DiscordantCounts]:
     """Discordant counts of many run pairs at once, keyed by the ``(run_a, run_b)`` asked for.
 
-    One statement: the pairs are a ``VALUES`` list joined to ``outcome`` twice (run a's rows, then
-    run b's row on the same item through the primary key), grouped by pair. A pair with no
-    shared items (different benchmarks or domains, unknown run ids) maps to all zeros. Repeated
-    pairs are computed once; very long lists go in chunks of :data:`MAX_PAIRS_PER_QUERY`.
+    Reads one :class:`~flip_store.schema.RunVerdicts` row per run involved and counts in
+    Python: the leaderboard asks for hundreds of pairs per view, and joining ``outcome`` with
+    itself item by item for them cost about 250 ms at leaderboard scale. A pair with no shared
+    items (different benchmarks or domains, unknown run ids) maps to all zeros; repeated pairs
+    are computed once.
     """
     wanted = list(dict.fromkeys((int(a), int(b)) for a, b in pairs))
     result = dict.fromkeys(wanted, _NO_SHARED_ITEMS)
     if not wanted:
         return result
-    with engine.connect() as connection:
-        for start in range(0, len(wanted), MAX_PAIRS_PER_QUERY):
-            chunk = wanted[start : start + MAX_PAIRS_PER_QUERY]
-            for run_a, run_b, n, a_only, b_only, both in connection.execute(_counts_query(chunk)):
-                result[(run_a, run_b)] = DiscordantCounts(
-                    int(n), int(a_only or 0), int(b_only or 0), int(both or 0)
-                )
+    verdicts = run_verdicts(engine, {run for pair in wanted for run in pair})
+    for run_a, run_b in wanted:
+        a, b = verdicts.get(run_a), verdicts.get(run_b)
+        if a and b:
+            result[(run_a, run_b)] = _count(a, b)
     return result
 
 
-def _counts_query(pairs: list[tuple[int, int]]):  # type: ignore[no-untyped-def]
-    wanted = (
-        values(column("run_a", Integer), column("run_b", Integer), name="pairs")
-        .data(pairs)
-        .cte("pairs")
-    )
-    a = aliased(Outcome, name="outcome_a")
-    b = aliased(Outcome, name="outcome_b")
+def run_verdicts(engine: Engine, run_ids: set[int]) -> dict[int, dict[str, bool]]:
+    """``{run_id: {item_id: correct}}`` for the given runs (JSON decoded by orjson)."""
+    found: dict[int, dict[str, bool]] = {}
+    ids = sorted(run_ids)
+    with engine.connect() as connection:
+        for start in range(0, len(ids), MAX_RUNS_PER_QUERY):
+            chunk = ids[start : start + MAX_RUNS_PER_QUERY]
+            for run_id, text in connection.execute(
+                select(RunVerdicts.run_id, cast(RunVerdicts.verdicts, Text)).where(
+                    RunVerdicts.run_id.in_(chunk)
+                )
+            ):
+                found[run_id] = orjson.loads(text)
+    return found
 
-    def count_where(condition):  # type: ignore[no-untyped-def]
-        return func.sum(case((condition, 1), else_=0))
 
-    return (
-        select(
-            wanted.c.run_a,
-            wanted.c.run_b,
-            func.count(),
-            count_where(and_(a.correct, not_(b.correct))),
-            count_where(and_(not_(a.correct), b.correct)),
-            count_where(and_(a.correct, b.correct)),
-        )
-        .select_from(wanted)
-        .join(a, a.run_id == wanted.c.run_a)
-        .join(b, (b.run_id == wanted.c.run_b) & (b.item_id == a.item_id))
-        .group_by(wanted.c.run_a, wanted.c.run_b)
-    )
+def _count(a: dict[str, bool], b: dict[str, bool]) -> DiscordantCounts:
+    n = a_only = b_only = both = 0
+    for item_id, right_a in a.items():
+        right_b = b.get(item_id)
+        if right_b is None:
+            continue
+        n += 1
+        if right_a and right_b:
+            both += 1
+        elif right_a:
+            a_only += 1
+        elif right_b:
+            b_only += 1
+    return DiscordantCounts(n, a_only, b_only, both)
 
 
 @dataclass(frozen=True)

@@ -52,8 +52,8 @@ from flip_core.selection import (
 from flip_store.baselines import refresh_baselines
 from flip_store.database import session_scope
 from flip_store.model_identity import ModelIdentity, identify_model
-from flip_store.rows import insert_missing, insert_rows, metric_rows
-from flip_store.schema import Call, Candidate, Item, Metric, Model, Outcome, Run, Score
+from flip_store.rows import insert_missing, insert_outcomes, insert_rows, metric_rows
+from flip_store.schema import Call, Candidate, Item, Metric, Model, Run, Score
 
 MAX_FILE_BYTES = 256 * 1024 * 1024
 _RESULTS_NAME = re.compile(r"^results_(?P<time>.+)\.json$")
@@ -416,7 +416,7 @@ def _store_results(session: Session, run_id: int, prepared: PreparedRun) -> None
         )
     insert_rows(session, Call, calls)
     insert_rows(session, Score, scores)
-    insert_rows(session, Outcome, outcomes)
+    insert_outcomes(session, run_id, outcomes)
     insert_rows(session, Metric, _metric_rows(run_id, prepared))
 
 

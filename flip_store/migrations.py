@@ -11,9 +11,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, insert, select, update
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+
+def _add_run_verdicts(connection: Connection) -> None:
+    """1 -> 2: the ``run_verdicts`` table, filled from every run's outcomes."""
+    from flip_store.schema import Outcome, RunVerdicts
+
+    RunVerdicts.__table__.create(connection)
+    verdicts: dict[int, dict[str, bool]] = {}
+    for run_id, item_id, correct in connection.execute(
+        select(Outcome.run_id, Outcome.item_id, Outcome.correct)
+    ):
+        verdicts.setdefault(run_id, {})[item_id] = bool(correct)
+    if verdicts:
+        connection.execute(
+            insert(RunVerdicts),
+            [{"run_id": run_id, "verdicts": items} for run_id, items in verdicts.items()],
+        )
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_run_verdicts}
 
 
 def migrate(connection: Connection, from_version: int) -> None:

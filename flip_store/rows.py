@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from flip_core.selection import Interval
-from flip_store.schema import Base, Call, Metric, Outcome, Run, Score
+from flip_store.schema import Base, Call, Metric, Outcome, Run, RunVerdicts, Score
 
 _CHUNK = 500
 
@@ -49,9 +49,16 @@ def insert_rows(session: Session, table: type[Base], rows: Sequence[dict[str, An
         session.execute(table.__table__.insert(), list(rows))
 
 
+def insert_outcomes(session: Session, run_id: int, outcomes: Sequence[dict[str, Any]]) -> None:
+    """A run's outcome rows, and its verdicts gathered in one row (:class:`RunVerdicts`)."""
+    insert_rows(session, Outcome, outcomes)
+    verdicts = {row["item_id"]: bool(row["correct"]) for row in outcomes}
+    insert_rows(session, RunVerdicts, [{"run_id": run_id, "verdicts": verdicts}])
+
+
 def delete_run(session: Session, run_id: int) -> None:
     """Remove a run and everything that belongs to it (items stay: other runs share them)."""
-    for table in (Metric, Outcome, Score, Call):
+    for table in (Metric, RunVerdicts, Outcome, Score, Call):
         session.execute(delete(table).where(table.run_id == run_id))
     session.execute(delete(Run).where(Run.id == run_id))
 

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Bump with a migration in :mod:`flip_store.migrations` whenever a table changes."""
 
 
@@ -171,6 +171,20 @@ class Outcome(Base):
     parse_fail_rate: Mapped[float] = mapped_column(Float)
 
     __table_args__ = (Index("ix_outcome_item", "item_id"),)
+
+
+class RunVerdicts(Base):
+    """A run's strict verdict per item in one row (schema 2): ``{item_id: correct}``.
+
+    The same facts as the run's ``outcome.correct`` rows, kept together so that paired counts
+    of hundreds of run pairs (the leaderboard's McNemar tests) read one row per run instead of
+    joining ``outcome`` with itself item by item.
+    """
+
+    __tablename__ = "run_verdicts"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id", ondelete="CASCADE"), primary_key=True)
+    verdicts: Mapped[dict[str, bool]] = mapped_column(JSON)
 
 
 class Metric(Base):

@@ -10,7 +10,7 @@ from flip_store.comparisons import DiscordantCounts, compare_runs, discordant_co
 from flip_store.database import open_engine
 from flip_store.ingest import ingest_path
 from flip_store.queries import list_runs
-from flip_store.schema import Item, Model, Outcome, Run
+from flip_store.schema import Item, Model, Outcome, Run, RunVerdicts
 
 DOMAINS = {"focus": 30, "math": 12}
 
@@ -82,6 +82,10 @@ def _crafted_store(url: str):
         )
         connection.execute(Run.__table__.insert(), runs)
         connection.execute(Outcome.__table__.insert(), outcomes)
+        connection.execute(  # as flip_store.rows.insert_outcomes keeps them beside the outcomes
+            RunVerdicts.__table__.insert(),
+            [{"run_id": run_id, "verdicts": items} for run_id, items in verdicts.items()],
+        )
     return engine, verdicts
 
 
@@ -128,7 +132,7 @@ def test_discordant_counts_in_chunks(tmp_path, monkeypatch):
     import flip_store.comparisons as comparisons
 
     engine, verdicts = _crafted_store(f"sqlite:///{tmp_path / 'flip.db'}")
-    monkeypatch.setattr(comparisons, "MAX_PAIRS_PER_QUERY", 3)
+    monkeypatch.setattr(comparisons, "MAX_RUNS_PER_QUERY", 3)
     pairs = [(a, b) for a in range(1, 9) for b in range(1, 9)]
     counts = discordant_counts(engine, pairs)
     assert all(counts[pair] == _expected(verdicts, *pair) for pair in pairs)

@@ -151,3 +151,27 @@ def test_leaderboard_queries_read_the_same_on_every_backend(lm_eval_output, data
     assert [call.shown for call in flip.calls] == [[0], [1]]
     assert "INFERRED INSTRUCTION" in flip.calls[0].raw_outputs[0]
     assert flip.calls[0].parse_statuses == ["ok"] and isinstance(flip.calls[0].failed, bool)
+
+
+def test_a_schema_1_database_is_migrated_with_its_verdicts(lm_eval_output, data_env, tmp_path):
+    """Schema 2 adds run_verdicts; opening a schema-1 store for writing fills it from outcomes."""
+    from sqlalchemy import text
+
+    from flip_store.comparisons import discordant_counts, run_verdicts
+    from flip_store.queries import list_runs
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = open_engine(url, create=True)
+    ingest_path(engine, lm_eval_output, progress=lambda line: None)
+    runs = {run.task: run.id for run in list_runs(engine)}
+    pair = (runs["flip_llmbar_neighbor"], runs["judge_listwise_llmbar_neighbor"])
+    expected = discordant_counts(engine, [pair])
+    with engine.begin() as connection:  # what a store built by schema 1 looks like
+        connection.execute(text("DROP TABLE run_verdicts"))
+        connection.execute(text("UPDATE schema_info SET version = 1"))
+    engine.dispose()
+    with pytest.raises(FlipStoreError, match="schema version 1"):
+        open_engine(url, read_only=True)  # a reader never migrates
+    migrated = open_engine(url, create=True)
+    assert set(run_verdicts(migrated, set(runs.values()))) == set(runs.values())
+    assert discordant_counts(migrated, [pair]) == expected and expected[pair].n == 2
