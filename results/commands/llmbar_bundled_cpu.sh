@@ -11,7 +11,7 @@ export FLIP_DATA_DIR HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
 model_dir=$(.venv/bin/python -c "from flip_core.models import bundled_model_dir; print(bundled_model_dir())")
 tasks=("$@")
 if [ ${#tasks[@]} -eq 0 ]; then
-  for method in flip judge_pointwise judge_listwise; do
+  for method in flip judge_pointwise judge_listwise flipll; do
     for domain in neighbor gptinst gptout manual; do tasks+=("${method}_llmbar_${domain}"); done
   done
 fi
