@@ -81,11 +81,9 @@ def accuracy_by_size_figure(rows: Sequence[LeaderboardRow], domains: Sequence[st
     empty = _empty_reason(rows, domains)
     if empty:
         return _empty_figure(title, empty)
-    models = [r for r in rows if not r.is_baseline]
-    complete = [r for r in models if _average(r, domains) is not None]
+    complete, notes = _complete_rows(rows, domains)
     unsized = {r.model for r in complete if not _known_size(r)}
     points = [r for r in complete if _known_size(r)]
-    notes = _skip_notes(len(models) - len(complete), "lack a selected domain")
     if unsized:
         notes.append(f"{len(unsized)} model(s) of unknown size not shown")
     if not points:
@@ -301,10 +299,8 @@ def cost_accuracy_figure(rows: Sequence[LeaderboardRow], domains: Sequence[str])
     empty = _empty_reason(rows, domains)
     if empty:
         return _empty_figure(title, empty)
-    models = [r for r in rows if not r.is_baseline]
-    complete = [r for r in models if _average(r, domains) is not None]
+    complete, notes = _complete_rows(rows, domains)
     points = [r for r in complete if r.tokens_per_item is not None]
-    notes = _skip_notes(len(models) - len(complete), "lack a selected domain")
     notes += _skip_notes(len(complete) - len(points), "have no token count")
     if not points:
         return _empty_figure(title, _with_notes(EMPTY_MESSAGE, notes))
@@ -587,6 +583,15 @@ def _domain_note(domains: Sequence[str]) -> str:
 
 def _accuracy_axis(domains: Sequence[str]) -> str:
     return "Best-of-N accuracy (%)" if len(domains) == 1 else "Mean best-of-N accuracy (%)"
+
+
+def _complete_rows(
+    rows: Sequence[LeaderboardRow], domains: Sequence[str]
+) -> tuple[list[LeaderboardRow], list[str]]:
+    """Model rows with every selected domain, and a note counting those left out."""
+    models = [r for r in rows if not r.is_baseline]
+    complete = [r for r in models if _average(r, domains) is not None]
+    return complete, _skip_notes(len(models) - len(complete), "lack a selected domain")
 
 
 def _skip_notes(count: int, reason: str) -> list[str]:
