@@ -40,13 +40,17 @@ def add_scorer_arguments(parser: argparse.ArgumentParser, default_profile: str) 
     )
 
 
+def backend_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The backend's own options from the parsed ``--device``/``--dtype`` (hf backend only)."""
+    if args.backend == "hf":
+        return {"device": args.device, "dtype": args.dtype}
+    return {}
+
+
 def build_scorer(args: argparse.Namespace) -> Any:
     """A FlipScorer from parsed options; imported here so that --help stays fast."""
     from flip_core.scorer import FlipScorer
 
-    backend_options: dict[str, Any] = {}
-    if args.backend == "hf":
-        backend_options = {"device": args.device, "dtype": args.dtype}
     return FlipScorer(
         args.model,
         backend=args.backend,
@@ -55,5 +59,5 @@ def build_scorer(args: argparse.Namespace) -> Any:
         on_parse_failure=args.on_parse_failure,
         batch_size=args.batch_size,
         max_new_tokens=args.max_new_tokens,
-        **backend_options,
+        **backend_options(args),
     )

@@ -89,14 +89,7 @@ def accuracy_by_size_figure(rows: Sequence[LeaderboardRow], domains: Sequence[st
     if not points:
         return _empty_figure(title, _with_notes(EMPTY_MESSAGE, notes))
     fig = _figure(title, [*notes, _domain_note(domains)])
-    colors = _method_colors(rows)
-    for method in _ordered_methods(points):
-        series = sorted(
-            (r for r in points if r.method == method), key=lambda r: (r.parameters, r.model)
-        )
-        fig.add_trace(
-            _scatter(series, domains, [_billions(r) for r in series], method, colors[method])
-        )
+    _add_method_scatters(fig, rows, points, domains, _billions)
     sizes = [_billions(r) for r in points]
     _add_reference_lines(fig, rows, domains, (min(sizes) / 1.5, max(sizes) * 1.5))
     fig.update_xaxes(type="log", title_text="Model size (billions of parameters, log scale)")
@@ -305,12 +298,7 @@ def cost_accuracy_figure(rows: Sequence[LeaderboardRow], domains: Sequence[str])
     if not points:
         return _empty_figure(title, _with_notes(EMPTY_MESSAGE, notes))
     fig = _figure(title, [*notes, _domain_note(domains)])
-    colors = _method_colors(rows)
-    for method in _ordered_methods(points):
-        series = sorted(
-            (r for r in points if r.method == method), key=lambda r: (_cost(r), r.model)
-        )
-        fig.add_trace(_scatter(series, domains, [_cost(r) for r in series], method, colors[method]))
+    _add_method_scatters(fig, rows, points, domains, _cost)
     costs = [_cost(r) for r in points]
     _add_reference_lines(fig, rows, domains, (min(costs), max(costs)))
     fig.update_xaxes(
@@ -583,6 +571,20 @@ def _domain_note(domains: Sequence[str]) -> str:
 
 def _accuracy_axis(domains: Sequence[str]) -> str:
     return "Best-of-N accuracy (%)" if len(domains) == 1 else "Mean best-of-N accuracy (%)"
+
+
+def _add_method_scatters(
+    fig: go.Figure,
+    rows: Sequence[LeaderboardRow],
+    points: Sequence[LeaderboardRow],
+    domains: Sequence[str],
+    x_of: Callable[[LeaderboardRow], float],
+) -> None:
+    """One scatter trace per method over ``points``, ordered along x (colours from ``rows``)."""
+    colors = _method_colors(rows)
+    for method in _ordered_methods(points):
+        series = sorted((r for r in points if r.method == method), key=lambda r: (x_of(r), r.model))
+        fig.add_trace(_scatter(series, domains, [x_of(r) for r in series], method, colors[method]))
 
 
 def _complete_rows(

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from flip_cli.scorer_options import add_scorer_arguments
+from flip_cli.scorer_options import add_scorer_arguments, backend_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -109,10 +109,7 @@ def run(args: argparse.Namespace) -> int:
 def _backend(args: argparse.Namespace) -> Any:
     from flip_core.backends import make_backend
 
-    options: dict[str, Any] = {}
-    if args.backend == "hf":
-        options = {"device": args.device, "dtype": args.dtype}
-    return make_backend(args.backend, args.model, **options)
+    return make_backend(args.backend, args.model, **backend_options(args))
 
 
 def print_summary(summary: Any, input_path: str, max_candidate_chars: int | None) -> None:
