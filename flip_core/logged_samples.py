@@ -18,6 +18,7 @@ from flip_core.errors import FlipError, FlipInputError
 from flip_core.items import Item
 from flip_core.likelihood import LIKELIHOOD_METRICS, read_loglikelihood
 from flip_core.methods import ItemScores, Method, get_method
+from flip_core.sampled import SAMPLED_METRICS
 
 DOC_FIELDS = (
     "item_id",
@@ -36,15 +37,22 @@ DOC_FIELDS = (
 )
 
 
-LOGGED_METRICS = ("acc", "acc_tie_aware", "parse_fail_rate", *LIKELIHOOD_METRICS)
+LOGGED_METRICS = ("acc", "acc_tie_aware", "parse_fail_rate", *LIKELIHOOD_METRICS, *SAMPLED_METRICS)
 """Per-sample metric values lm-eval logs (those present); compared with recomputed ones, never
 used."""
 
 
 def item_document(
-    item: Item, method: Method, source: str, revision: str, shuffle_seed: int | None
+    item: Item,
+    method: Method,
+    source: str,
+    revision: str,
+    shuffle_seed: int | None,
+    variant: str = "none",
 ) -> dict[str, Any]:
-    """The logged document: the item, its data's origin, and how the method shows it."""
+    """The logged document: the item (as shown: a probe's edited candidates), its data's
+    origin, the task variant, and how the method shows it. ``variant`` is optional when read
+    (runs logged before variants existed are clean runs)."""
     return {
         "item_id": item.id,
         "instruction": item.instruction,
@@ -59,6 +67,7 @@ def item_document(
         "prompt_hash": method.template.hash,
         "shuffle_seed": shuffle_seed,
         "calls_shown": [list(call.shown) for call in method.calls(item)],
+        "variant": variant,
     }
 
 

@@ -45,7 +45,7 @@ from flip_core.prompts import (
     pairwise_messages,
     pointwise_messages,
 )
-from flip_core.reconstruction import OnParseFailure, score_reconstruction
+from flip_core.reconstruction import OnParseFailure, Reconstruction, score_reconstruction
 from flip_core.similarity import Similarity, f1_similarity
 
 Score = float | None
@@ -148,11 +148,7 @@ class FlipMethod(Method):
         calls = self._check(item, outputs)
         scores: list[Score] = []
         results = []
-        for call, samples in zip(calls, outputs, strict=True):
-            reconstructions = [
-                score_reconstruction(raw, item.instruction, self.similarity, self.failure_policy)
-                for raw in samples
-            ]
+        for call, reconstructions in zip(calls, self._reconstructions(item, outputs), strict=True):
             scores.append(mean(r.reward for r in reconstructions))
             results.append(
                 CallResult(
@@ -162,6 +158,23 @@ class FlipMethod(Method):
                 )
             )
         return ItemScores(scores, results)
+
+    def sample_rewards(self, item: Item, outputs: Sequence[Sequence[str]]) -> list[list[float]]:
+        """Each candidate's reward per sample (sampled FLIP keeps them all: the accuracy of
+        fewer samples, or of the best sample, follows from them; :mod:`flip_core.sampled`)."""
+        self._check(item, outputs)
+        return [[r.reward for r in call] for call in self._reconstructions(item, outputs)]
+
+    def _reconstructions(
+        self, item: Item, outputs: Sequence[Sequence[str]]
+    ) -> list[list[Reconstruction]]:
+        return [
+            [
+                score_reconstruction(raw, item.instruction, self.similarity, self.failure_policy)
+                for raw in samples
+            ]
+            for samples in outputs
+        ]
 
 
 class PointwiseJudge(Method):

@@ -41,7 +41,9 @@ from flip_core.errors import FlipError, FlipInputError
 from flip_core.items import Item as CoreItem
 from flip_core.likelihood import derive, item_metrics, per_token_mean
 from flip_core.logged_samples import LoggedSample, read_samples
-from flip_core.methods import METHOD_NAMES, FlipLikelihoodMethod, ItemScores, get_method
+from flip_core.methods import METHOD_NAMES, FlipLikelihoodMethod, FlipMethod, ItemScores, get_method
+from flip_core.probes import PROBES, apply_probe
+from flip_core.sampled import SAMPLED_VARIANT, TOKEN_SUBSET_SIZES, sampled_metrics, tokens_of_first
 from flip_core.selection import (
     best_of_n_accuracy,
     bootstrap_interval,
@@ -79,8 +81,12 @@ class PreparedRun:
     metadata: dict[str, Any]
     model: ModelIdentity
     samples: list[LoggedSample]
+    clean_items: list[CoreItem]
+    """The benchmark's own items, one per sample: what the store keeps as the item's
+    candidates (a probe run's edited texts are recomputed from them, never stored)."""
     scored: list[ItemScores]
-    tokens: list[list[int]]
+    tokens: list[list[list[int]]]
+    """Generated tokens per item, call and sample."""
     token_count_method: str
     results: dict[str, Any]
     source_path: str
@@ -90,6 +96,10 @@ class PreparedRun:
     @property
     def is_likelihood(self) -> bool:
         return self.scored_units is not None
+
+    @property
+    def variant(self) -> str:
+        return str(self.metadata.get("variant") or "none")
 
 
 def ingest_path(
@@ -172,9 +182,9 @@ def _prepare_run(
     samples = list(read_samples(samples_file))
     if not samples:
         raise FlipInputError(f"{samples_file} holds no samples")
-    trusted = _trusted_items(metadata["benchmark"], metadata.get("domain", ""))
+    clean = _benchmark_items(metadata["benchmark"], metadata.get("domain", ""))
     for sample in samples:
-        _check_against_data(sample, trusted, samples_file)
+        _check_against_data(sample, clean, str(metadata.get("variant") or "none"), samples_file)
     if len({s.doc["prompt_hash"] for s in samples}) != 1:
         raise FlipInputError(f"{samples_file}: samples disagree on the prompt-template hash")
     if {s.doc["method"] for s in samples} != {metadata["method"]}:
@@ -184,7 +194,7 @@ def _prepare_run(
     model = identify_model(results)
     scored_units = None
     if get_method(metadata["method"]).request_type == "loglikelihood":
-        tokens = [[0] * len(sample.outputs) for sample in samples]
+        tokens = [[[0] for _ in sample.outputs] for sample in samples]
         scored_units, method = model.count_text_units(
             [sample.continuations[0] for sample in samples]  # type: ignore[index]
         )
@@ -204,6 +214,7 @@ def _prepare_run(
         metadata,
         model,
         samples,
+        [clean[sample.item.id] for sample in samples],
         scored,
         tokens,
         method,
@@ -220,7 +231,7 @@ def _rescore(sample: LoggedSample, source: Path) -> ItemScores:
         raise FlipInputError(f"{source}: {error}") from None
 
 
-def _trusted_items(benchmark: str, domain: str) -> dict[str, CoreItem]:
+def _benchmark_items(benchmark: str, domain: str) -> dict[str, CoreItem]:
     try:
         loaded = load_benchmark(benchmark, domain)
     except FlipError as error:
@@ -230,11 +241,17 @@ def _trusted_items(benchmark: str, domain: str) -> dict[str, CoreItem]:
     return {item.id: item for item in loaded.items}
 
 
-def _check_against_data(sample: LoggedSample, trusted: dict[str, CoreItem], source: Path) -> None:
+def _check_against_data(
+    sample: LoggedSample, clean: dict[str, CoreItem], variant: str, source: Path
+) -> None:
+    """The logged item must be the benchmark's, as the run's task showed it: a probe
+    variant's edits are applied again here, so any other candidate text is rejected."""
     logged = sample.item
-    reference = trusted.get(logged.id)
+    reference = clean.get(logged.id)
     if reference is None:
         raise FlipInputError(f"{source}: item {logged.id} is not in the benchmark data")
+    if variant in PROBES:
+        reference = apply_probe(reference, variant)
     if (logged.instruction, logged.candidates, logged.gold_index) != (
         reference.instruction,
         reference.candidates,
@@ -260,6 +277,9 @@ def _check_logged_scores(
         if sample.continuations is not None:
             reference = FlipLikelihoodMethod.reference_logprob(item_scores)
             recomputed |= item_metrics(item_scores.scores, reference, sample.item.gold_index)
+        if sample.doc.get("variant") == SAMPLED_VARIANT:
+            rewards = FlipMethod().sample_rewards(sample.item, sample.outputs)
+            recomputed |= sampled_metrics(rewards, sample.item.gold_index)
         for name, value in sample.logged_metrics.items():
             if name not in recomputed:
                 raise FlipInputError(f"{source}: logged {name} is not a metric of this method")
@@ -317,8 +337,8 @@ def _model_id(session: Session, identity: ModelIdentity) -> int:
 
 def _store_items(session: Session, prepared: PreparedRun) -> None:
     items, candidates = [], []
-    for sample in prepared.samples:
-        doc, item = sample.doc, sample.item
+    for sample, item in zip(prepared.samples, prepared.clean_items, strict=True):
+        doc = sample.doc
         items.append(
             {
                 "id": item.id,
@@ -397,7 +417,7 @@ def _store_results(session: Session, run_id: int, prepared: PreparedRun) -> None
                     "parsed_values": list(call.values) if derived is None else [derived[index]],
                     "parse_statuses": [status.value for status in call.statuses],
                     "failed": call.failed,
-                    "generated_tokens": tokens[index],
+                    "generated_tokens": sum(tokens[index]),
                 }
             )
         scores += [
@@ -428,8 +448,10 @@ def _metric_rows(run_id: int, prepared: PreparedRun) -> list[dict[str, Any]]:
     intervals = {"acc": accuracy.strict, "acc_tie_aware": accuracy.tie_aware}
     per_item = {
         "parse_fail_rate": [s.parse_fail_rate for s in prepared.scored],
-        "generated_tokens_per_item": [float(sum(t)) for t in prepared.tokens],
+        "generated_tokens_per_item": [float(tokens_of_first(t, None)) for t in prepared.tokens],
     }
+    if prepared.variant == SAMPLED_VARIANT:
+        per_item.update(_sampled_per_item(prepared))
     if prepared.metadata["method"] == "flip":
         per_item["mean_reward_chosen"] = [
             s.scores[i.gold_index] for s, i in zip(prepared.scored, items, strict=True)
@@ -442,6 +464,21 @@ def _metric_rows(run_id: int, prepared: PreparedRun) -> list[dict[str, Any]]:
         per_item.update(_likelihood_per_item(prepared))
     intervals.update({name: bootstrap_interval(values) for name, values in per_item.items()})
     return metric_rows(run_id, intervals)
+
+
+def _sampled_per_item(prepared: PreparedRun) -> dict[str, list[float]]:
+    """Sampled FLIP's per-item values for fewer samples and for the best sample (the first k
+    samples of the same run, :mod:`flip_core.sampled`), and the cost of the first k."""
+    method = FlipMethod()
+    values: dict[str, list[float]] = {}
+    for sample, tokens in zip(prepared.samples, prepared.tokens, strict=True):
+        rewards = method.sample_rewards(sample.item, sample.outputs)
+        metrics = sampled_metrics(rewards, sample.item.gold_index)
+        for k in TOKEN_SUBSET_SIZES:
+            metrics[f"generated_tokens_per_item_k{k}"] = float(tokens_of_first(tokens, k))
+        for name, value in metrics.items():
+            values.setdefault(name, []).append(value)
+    return values
 
 
 def _likelihood_per_item(prepared: PreparedRun) -> dict[str, list[float]]:

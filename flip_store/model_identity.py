@@ -42,14 +42,15 @@ class ModelIdentity:
         fields.pop("tokenizer_source")
         return {**fields, "is_baseline": False}
 
-    def count_tokens(self, outputs: list[list[list[str]]]) -> tuple[list[list[int]], str]:
-        """Generated tokens per item and call (summed over samples), and the counting method."""
+    def count_tokens(self, outputs: list[list[list[str]]]) -> tuple[list[list[list[int]]], str]:
+        """Generated tokens per item, call and sample (sampled runs price k samples from the
+        first k), and the counting method."""
         tokenizer = self._tokenizer()
         if tokenizer is None:
-            return [[sum(len(s) for s in call) for call in item] for item in outputs], "characters"
+            return [[[len(s) for s in call] for call in item] for item in outputs], "characters"
         return [
             [
-                sum(len(tokenizer(s, add_special_tokens=False)["input_ids"]) for s in call)
+                [len(tokenizer(s, add_special_tokens=False)["input_ids"]) for s in call]
                 for call in item
             ]
             for item in outputs

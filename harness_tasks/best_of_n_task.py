@@ -48,8 +48,16 @@ from flip_core.benchmarks import load_benchmark
 from flip_core.errors import FlipConfigError
 from flip_core.likelihood import LIKELIHOOD_METRICS, item_metrics
 from flip_core.logged_samples import document_item, item_document
-from flip_core.methods import FlipLikelihoodMethod, Method, get_method
+from flip_core.methods import FlipLikelihoodMethod, FlipMethod, Method, get_method
+from flip_core.probes import PROBES, apply_probe
 from flip_core.profiles import get_profile
+from flip_core.sampled import (
+    SAMPLE_COUNT,
+    SAMPLE_TEMPERATURE,
+    SAMPLED_METRICS,
+    SAMPLED_VARIANT,
+    sampled_metrics,
+)
 from flip_core.selection import is_strictly_correct, tie_aware_credit
 from harness_tasks.catalog import STOP_STRINGS
 
@@ -132,6 +140,7 @@ class BestOfNTask(ConfigurableTask):
         self.method_name = str(metadata.get("method", ""))
         self.benchmark = str(metadata.get("benchmark", ""))
         self.domain = str(metadata.get("domain", ""))
+        self.variant = str(metadata.get("variant") or "none")
         self.shuffle_seed = SHUFFLE_SEED if self.method_name == "judge_listwise" else None
         self.method: Method = get_method(self.method_name, shuffle_seed=self.shuffle_seed)
         declared = config.get("output_type", "generate_until")
@@ -141,7 +150,9 @@ class BestOfNTask(ConfigurableTask):
                 f"{self.method.request_type}, the task file says {declared}"
             )
         profile_name = str(metadata.get("profile", "default"))
-        if self.method.request_type == "generate_until":
+        if self.variant == SAMPLED_VARIANT:
+            _configure_sampling(config, self.method, profile_name)
+        elif self.method.request_type == "generate_until":
             config["generation_kwargs"] = _profile_generation_kwargs(
                 config.get("generation_kwargs") or {}, profile_name
             )
@@ -154,9 +165,14 @@ class BestOfNTask(ConfigurableTask):
 
     def download(self, dataset_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:
         loaded = load_benchmark(self.benchmark, self.domain)
+        items = loaded.items
+        if self.variant in PROBES:
+            items = [apply_probe(item, self.variant) for item in items]
         docs = [
-            item_document(item, self.method, loaded.source, loaded.revision, self.shuffle_seed)
-            for item in loaded.items
+            item_document(
+                item, self.method, loaded.source, loaded.revision, self.shuffle_seed, self.variant
+            )
+            for item in items
         ]
         self.dataset = {"test": datasets.Dataset.from_list(docs)}
 
@@ -252,9 +268,12 @@ class BestOfNTask(ConfigurableTask):
 
     def process_results(self, doc: dict[str, Any], results: list[Any]) -> dict[str, float]:
         """Best-of-N metrics of one item; ``results`` are the calls' outputs in call order:
-        texts, or (log-probability, is_greedy) pairs for likelihood methods."""
+        texts, (log-probability, is_greedy) pairs for likelihood methods, or for the sampled
+        variant each call's list of samples."""
         item = document_item(doc)
-        scored = self.method.score(item, [[output] for output in results])
+        sampled = self.variant == SAMPLED_VARIANT
+        outputs = [list(output) if sampled else [output] for output in results]
+        scored = self.method.score(item, outputs)
         strict = float(is_strictly_correct(scored.scores, item.gold_index))
         metrics = {
             "acc": strict,
@@ -270,6 +289,9 @@ class BestOfNTask(ConfigurableTask):
         if isinstance(self.method, FlipLikelihoodMethod):
             reference = self.method.reference_logprob(scored)
             metrics.update(item_metrics(scored.scores, reference, item.gold_index))
+        if sampled and isinstance(self.method, FlipMethod):
+            rewards = self.method.sample_rewards(item, outputs)
+            metrics.update(sampled_metrics(rewards, item.gold_index))
         return metrics
 
     def aggregation(self) -> dict[str, Any]:
@@ -284,7 +306,8 @@ class BestOfNTask(ConfigurableTask):
 
     def _metric_names(self) -> tuple[str, ...]:
         extra = {"flip": FLIP_METRICS, "flipll": LIKELIHOOD_METRICS}
-        return COMMON_METRICS + extra.get(self.method_name, ())
+        names = COMMON_METRICS + extra.get(self.method_name, ())
+        return names + SAMPLED_METRICS if self.variant == SAMPLED_VARIANT else names
 
 
 def _profile_generation_kwargs(configured: dict[str, Any], profile_name: str) -> dict[str, Any]:
@@ -298,6 +321,21 @@ def _profile_generation_kwargs(configured: dict[str, Any], profile_name: str) ->
     settings = dict(configured)
     settings.update(max_gen_toks=profile.max_new_tokens, do_sample=False, temperature=0.0)
     return settings
+
+
+def _configure_sampling(config: dict[str, Any], method: Method, profile_name: str) -> None:
+    """The ``s5`` variant: lm-eval repeats every request ``SAMPLE_COUNT`` times with sampling
+    at the paper's temperature, and a ``take_first_k`` filter hands all samples (not lm-eval's
+    default first one) to :meth:`BestOfNTask.process_results`. The profile still sets the
+    token limit. Sampled requests bypass lm-eval's response cache (``--use_cache``)."""
+    if not isinstance(method, FlipMethod):
+        raise FlipConfigError(f"the {SAMPLED_VARIANT} variant samples FLIP reconstructions only")
+    settings = _profile_generation_kwargs(config.get("generation_kwargs") or {}, profile_name)
+    config["generation_kwargs"] = settings | {"do_sample": True, "temperature": SAMPLE_TEMPERATURE}
+    config["repeats"] = SAMPLE_COUNT
+    config["filter_list"] = [
+        {"name": "none", "filter": [{"function": "take_first_k", "k": SAMPLE_COUNT}]}
+    ]
 
 
 def _check_profile(profile_name: str) -> None:

@@ -24,6 +24,16 @@ CONVENTION_GROUPS = [
     f"{method}_{benchmark}" for method in METHODS for benchmark in ("rb2", "llmbar")
 ]
 CONVENTION_GROUPS += ["rb2_all", "llmbar_all", "demo_all"]
+PROBE_VARIANTS = ("hack_append", "hack_restate", "hack_pad", "hack_markdown")
+VARIANT_TASKS = [f"{task}_s5" for task in CONVENTION_TASKS if task.startswith("flip_")] + [
+    f"{task}_{probe}" for task in CONVENTION_TASKS for probe in PROBE_VARIANTS
+]
+VARIANT_GROUPS = ["flip_rb2_s5", "flip_llmbar_s5"] + [
+    f"{method}_{benchmark}_{probe}"
+    for method in METHODS
+    for benchmark in ("rb2", "llmbar")
+    for probe in PROBE_VARIANTS
+]
 
 
 @pytest.fixture
@@ -54,15 +64,16 @@ def test_yaml_files_match_the_catalogue():
 
 
 def test_every_conventions_name_is_registered(task_manager):
-    assert {s.name for s in task_specs()} == set(CONVENTION_TASKS)
-    assert {g.name for g in group_specs()} == set(CONVENTION_GROUPS)
-    missing = set(CONVENTION_TASKS + CONVENTION_GROUPS) - set(task_manager.all_tasks)
+    assert {s.name for s in task_specs()} == set(CONVENTION_TASKS + VARIANT_TASKS)
+    assert {g.name for g in group_specs()} == set(CONVENTION_GROUPS + VARIANT_GROUPS)
+    everything = CONVENTION_TASKS + CONVENTION_GROUPS + VARIANT_TASKS + VARIANT_GROUPS
+    missing = set(everything) - set(task_manager.all_tasks)
     assert not missing, f"YAMLs that did not parse or register: {sorted(missing)}"
 
 
 def test_every_yaml_parses_and_every_task_builds(task_manager, crafted_data):
     """lm-eval skips a broken YAML silently (debug log); this makes it loud."""
-    for path in sorted(TASK_DIR.glob("*.yaml")):
+    for path in sorted(TASK_DIR.rglob("*.yaml")):
         load_yaml(str(path), resolve_func=True)
     natural = [name for name in CONVENTION_TASKS if name.endswith("_natural")]
     loaded = task_manager.load(["rb2_all", "llmbar_all", "demo_all", *natural])
