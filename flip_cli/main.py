@@ -6,9 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from flip_cli.commands import demo, evaluate, paths, rerank, score, serve, store, summarize
+from flip_cli.commands import demo, evaluate, paths, report, rerank, score, serve, store, summarize
 
-SUBCOMMANDS = (score, rerank, demo, evaluate, paths, summarize, store, serve)
+SUBCOMMANDS = (score, rerank, demo, evaluate, paths, summarize, store, report, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

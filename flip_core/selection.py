@@ -101,6 +101,35 @@ def bootstrap_interval(
     return Interval(float(data.mean()), float(low), float(high), int(data.size))
 
 
+def binary_bootstrap_interval(
+    successes: int,
+    n: int,
+    confidence: float = 0.95,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> Interval:
+    """:func:`bootstrap_interval` of ``n`` 0/1 values of which ``successes`` are 1, drawn from
+    its exact sampling distribution instead of by resampling items.
+
+    Resampling n items with replacement from 0/1 values yields Binomial(n, successes/n) ones,
+    so drawing those counts gives the same percentile bootstrap in O(resamples) instead of
+    O(resamples x n): the difference between a chart that waits on thousands of resampled
+    items per bucket and one that does not. (The random stream differs from
+    :func:`bootstrap_interval`'s, so the two agree in distribution, not digit for digit.)
+    """
+    if n <= 0:
+        raise FlipConfigError("cannot compute an interval over zero items")
+    if not 0 <= successes <= n:
+        raise FlipConfigError(f"successes must be in [0, {n}], got {successes}")
+    if not 0 < confidence < 1:
+        raise FlipConfigError(f"confidence must be in (0, 1), got {confidence}")
+    rng = np.random.default_rng(seed)
+    means = rng.binomial(n, successes / n, size=resamples) / n
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(means, [alpha, 1 - alpha])
+    return Interval(successes / n, float(low), float(high), n)
+
+
 @dataclass(frozen=True)
 class BestOfNAccuracy:
     """Strict and tie-aware best-of-N accuracy over a set of items, with intervals."""

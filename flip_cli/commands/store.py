@@ -14,19 +14,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "run in one transaction. Re-ingesting changes nothing.",
     )
     ingest.add_argument("path", help="an lm-eval output folder or results_*.json file")
-    _add_db_option(ingest)
+    add_db_option(ingest)
     ingest.set_defaults(handler=run_ingest)
 
     models = subparsers.add_parser("models", help="list the models in the store")
-    _add_db_option(models)
+    add_db_option(models)
     models.set_defaults(handler=run_models)
 
     runs = subparsers.add_parser("runs", help="list the runs in the store")
-    _add_db_option(runs)
+    add_db_option(runs)
     runs.set_defaults(handler=run_runs)
 
 
-def _add_db_option(parser: argparse.ArgumentParser) -> None:
+def add_db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db", help="SQLAlchemy URL (default: $FLIP_DB_URL, else sqlite:///results/flip.db)"
     )

@@ -1,0 +1,183 @@
+"""``flip report``: reports over the results store; ``flip report length`` for now."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from typing import TYPE_CHECKING, Any
+
+from flip_cli.commands.store import add_db_option
+
+if TYPE_CHECKING:
+    from flip_core.length_buckets import LengthBucket
+    from flip_core.selection import Interval
+    from flip_store.length_report import LengthAccuracyRow, LengthReport
+
+FORMATS = ("table", "csv", "json")
+LENGTH_DESCRIPTION = (
+    "Strict best-of-N accuracy by quantile bucket of the chosen response's length in words, "
+    "per model and method, over the runs the leaderboard shows for a benchmark (the newest "
+    "comparable full run per model, method and domain), pooled over its domains. The paper "
+    "reports FLIP gaining more over the judges on longer outputs; this table checks that on "
+    "the stored runs. The chosen response is the gold candidate, so every row is bucketed on "
+    "the same items; ties at a quantile edge stay in the lower bucket, which may leave fewer "
+    "buckets than asked for."
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    report = subparsers.add_parser(
+        "report", help="reports over the results store", description=__doc__
+    )
+    kinds = report.add_subparsers(dest="report", required=True, metavar="REPORT")
+    length = kinds.add_parser(
+        "length",
+        help="accuracy by quantile bucket of the chosen response's length, per model and method",
+        description=LENGTH_DESCRIPTION,
+    )
+    add_db_option(length)
+    length.add_argument(
+        "--benchmark", default="llmbar", help="rb2, llmbar or demo (default: llmbar)"
+    )
+    # The default is resolved in run_length, so that listing the subcommands imports no numpy.
+    length.add_argument(
+        "--buckets", type=int, help="number of quantile buckets (default: 4, quartiles)"
+    )
+    length.add_argument("--format", choices=FORMATS, default="table")
+    length.set_defaults(handler=run_length)
+
+
+def run_length(args: argparse.Namespace) -> int:
+    from flip_core.errors import FlipConfigError
+    from flip_core.length_buckets import DEFAULT_BUCKETS
+    from flip_store.database import FlipStoreError, open_engine
+    from flip_store.length_report import length_report
+
+    buckets = DEFAULT_BUCKETS if args.buckets is None else args.buckets
+    if buckets < 1:
+        raise FlipConfigError(f"--buckets must be >= 1, got {buckets}")
+    engine = open_engine(args.db, read_only=True)
+    report = length_report(engine, args.benchmark, buckets)
+    if not report.rows:
+        raise FlipStoreError(
+            f"the store holds no full run of {args.benchmark} (runs made with --limit are not "
+            "reported); store some with `flip ingest`"
+        )
+    render = {"table": format_table, "csv": format_csv, "json": format_json}[args.format]
+    print(render(report), end="")
+    return 0
+
+
+def format_table(report: LengthReport) -> str:
+    """One line per model and method, one column per bucket (accuracy in % [95% interval]).
+
+    Two header lines: each bucket's word range, then how many items it holds.
+    """
+    lines = [
+        ["model", "method", "profile", *(bucket.label for bucket in report.buckets)],
+        ["", "", "items", *(str(bucket.items) for bucket in report.buckets)],
+    ]
+    for row in report.rows:
+        head = row.leaderboard_row
+        cells = zip(row.accuracy, report.buckets, strict=True)
+        lines.append(
+            [head.model, head.method, head.profile, *(_cell(a, b.items) for a, b in cells)]
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    table = "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines
+    )
+    title = (
+        f"{report.benchmark}: strict best-of-N accuracy in % [95% bootstrap interval] by length "
+        f"of the chosen response in words, {report.items} items in {len(report.buckets)} "
+        "quantile buckets"
+    )
+    notes = [
+        "runs: the leaderboard's (newest comparable full run per model, method and domain), "
+        "pooled over domains; n=K: the run has a verdict on only K of the bucket's items"
+    ]
+    if len(report.buckets) < report.requested_buckets:
+        notes.append(
+            f"{report.requested_buckets} buckets asked for: ties at the quantile edges merged "
+            f"them into {len(report.buckets)}"
+        )
+    return "\n".join([title, "", table, "", *notes]) + "\n"
+
+
+def _cell(accuracy: Interval | None, bucket_items: int) -> str:
+    if accuracy is None:
+        return "-"
+    partial = f" n={accuracy.n}" if accuracy.n < bucket_items else ""
+    return accuracy.format() + partial
+
+
+def format_csv(report: LengthReport) -> str:
+    """One line per row and bucket, accuracies as fractions; text cells cannot run as formulas."""
+    import pandas as pd
+
+    from leaderboard.table_view import csv_safe
+
+    records = [
+        {
+            **_row_fields(row),
+            "run_ids": " ".join(str(run_id) for run_id in row.run_ids),
+            **_bucket_fields(bucket),
+            **_accuracy_fields(accuracy),
+        }
+        for row in report.rows
+        for bucket, accuracy in zip(report.buckets, row.accuracy, strict=True)
+    ]
+    buffer = io.StringIO()
+    csv_safe(pd.DataFrame.from_records(records)).to_csv(buffer, index=False)
+    return buffer.getvalue()
+
+
+def format_json(report: LengthReport) -> str:
+    """The report as one JSON object: the buckets, then each row's accuracy per bucket."""
+    document = {
+        "benchmark": report.benchmark,
+        "requested_buckets": report.requested_buckets,
+        "items": report.items,
+        "buckets": [_bucket_fields(bucket) for bucket in report.buckets],
+        "rows": [
+            {
+                **_row_fields(row),
+                "accuracy": [None if a is None else _accuracy_fields(a) for a in row.accuracy],
+            }
+            for row in report.rows
+        ],
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _row_fields(row: LengthAccuracyRow) -> dict[str, Any]:
+    head = row.leaderboard_row
+    return {
+        "model": head.model,
+        "method": head.method,
+        "profile": head.profile,
+        "prompt_hash": head.prompt_hash,
+        "baseline": head.is_baseline,
+        "run_ids": row.run_ids,
+    }
+
+
+def _bucket_fields(bucket: LengthBucket) -> dict[str, Any]:
+    return {
+        "bucket": bucket.label,
+        "min_words": bucket.min_words,
+        "max_words": bucket.max_words,
+        "bucket_items": bucket.items,
+    }
+
+
+def _accuracy_fields(accuracy: Interval | None) -> dict[str, Any]:
+    if accuracy is None:
+        return {"n": 0, "acc": None, "ci_low": None, "ci_high": None}
+    return {
+        "n": accuracy.n,
+        "acc": accuracy.value,
+        "ci_low": accuracy.low,
+        "ci_high": accuracy.high,
+    }
