@@ -9,7 +9,8 @@ against a bare query of the same rows in the same run:
 - Leaderboard: the first view cold (nothing memoised: right after an ingest changed the store)
   and after start (the app memoises the default views in the background when it starts), and
   a filter click (one domain, a method, a search: memoised rows and paired counts are reused);
-- Charts: the five figures for all domains (cold) and after a domain filter;
+- Charts: the five figures for all domains (cold) and after a domain filter; the
+  accuracy-by-length figure, which the app loads as its own event, the same two ways;
 - Inspect: the item list of a domain and one item in full with two runs;
 - Compare: two runs (FLIP and a judge of one model) item by item.
 
@@ -129,6 +130,13 @@ def main() -> None:
         ),
         "Charts: a domain filter chosen before": timed(
             lambda: warm.charts("rb2", ["focus", "math"], False), args.repeats
+        ),
+        "Charts: accuracy by length, cold (own event)": timed(
+            cold(lambda: LeaderboardViews(engine), lambda v: v.length_chart("rb2", [], False)),
+            args.repeats,
+        ),
+        "Charts: accuracy by length, new domain filter": timed(
+            lambda: warm.length_chart("rb2", next(subsets), False), args.repeats
         ),
         "Inspect: item list of a domain": timed(
             lambda: warm.item_ids("rb2", "focus", "", flip_run, judge_run, "all items"),

@@ -120,6 +120,9 @@ def build_app(
     def charts(benchmark, domains, limited):
         return views.charts(benchmark, list(domains or []), bool(limited))
 
+    def length_chart(benchmark, domains, limited):
+        return views.length_chart(benchmark, list(domains or []), bool(limited))
+
     def compare(run_a, run_b, benchmark):
         return views.compare_html(run_a, run_b, benchmark)
 
@@ -168,6 +171,7 @@ def build_app(
                     c_benchmark, c_domains = _benchmark_and_domains()
                     c_limited = gr.Checkbox(False, label="Include limited runs (marked)")
                 plots = [gr.Plot(label=chart.replace("_", " ")) for chart in CHART_IDS]
+                length_plot = gr.Plot(label="accuracy by response length")
             with gr.Tab("Inspect", id="inspect"):
                 with gr.Row():
                     i_benchmark = gr.Dropdown(
@@ -229,6 +233,7 @@ def build_app(
         chart_inputs = [c_benchmark, c_domains, c_limited]
         for control in chart_inputs:
             control.change(charts, chart_inputs, plots)
+            control.change(length_chart, chart_inputs, length_plot)
         c_benchmark.change(domain_choices, c_benchmark, c_domains)
 
         def refresh_runs(bench):
@@ -308,6 +313,7 @@ def build_app(
         ).then(compare, [k_run_a, k_run_b, k_benchmark], comparison_html)
         demo.load(table, table_inputs, [frame, download])
         demo.load(charts, chart_inputs, plots)
+        demo.load(length_chart, chart_inputs, length_plot)
     return demo
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -80,15 +81,15 @@ def accuracy_by_size_figure(rows: Sequence[LeaderboardRow], domains: Sequence[st
     title = "Best-of-N accuracy against model size"
     empty = _empty_reason(rows, domains)
     if empty:
-        return _empty_figure(title, empty)
+        return empty_figure(title, empty)
     complete, notes = _complete_rows(rows, domains)
     unsized = {r.model for r in complete if not _known_size(r)}
     points = [r for r in complete if _known_size(r)]
     if unsized:
         notes.append(f"{len(unsized)} model(s) of unknown size not shown")
     if not points:
-        return _empty_figure(title, _with_notes(EMPTY_MESSAGE, notes))
-    fig = _figure(title, [*notes, _domain_note(domains)])
+        return empty_figure(title, _with_notes(EMPTY_MESSAGE, notes))
+    fig = titled_figure(title, [*notes, _domain_note(domains)])
     _add_method_scatters(fig, rows, points, domains, _billions)
     sizes = [_billions(r) for r in points]
     _add_reference_lines(fig, rows, domains, (min(sizes) / 1.5, max(sizes) * 1.5))
@@ -107,29 +108,25 @@ def domain_bars_figure(
     title = "Accuracy per domain, FLIP against the judges"
     empty = _empty_reason(rows, domains)
     if empty:
-        return _empty_figure(title, empty)
+        return empty_figure(title, empty)
     candidates = [r for r in rows if not r.is_baseline and any(d in r.domains for d in domains)]
-    methods: dict[str, set[str]] = {}
-    for row in candidates:
-        methods.setdefault(row.model, set()).add(row.method)
-    if not methods:
-        return _empty_figure(title, _with_notes(EMPTY_MESSAGE, ["no run has a selected domain"]))
+    model = model or featured_model(rows, domains)
     if model is None:
-        model = max(methods, key=lambda name: len(methods[name]))  # first of the best on ties
-    if model not in methods:
-        return _empty_figure(title, f"No runs for {escape_text(model)} on the selected domains")
+        return empty_figure(title, _with_notes(EMPTY_MESSAGE, ["no run has a selected domain"]))
+    if not any(r.model == model for r in candidates):
+        return empty_figure(title, f"No runs for {escape_text(model)} on the selected domains")
     title = f"Accuracy per domain: {escape_text(model)}"
     series = sorted(
         (r for r in candidates if r.model == model),
         key=lambda r: (_method_rank(r.method), r.profile, r.prompt_hash or ""),
     )
-    fig = _figure(title, [f"one bar per method; {INTERVAL_NOTE}"])
+    fig = titled_figure(title, [f"one bar per method; {INTERVAL_NOTE}"])
     colors = _method_colors(rows)
     categories = [escape_text(DOMAIN_LABELS.get(d, d)) for d in domains]
-    for row, name in zip(series, _distinct_labels(series, lambda r: r.method), strict=True):
+    for row, name in zip(series, distinct_labels(series, lambda r: r.method), strict=True):
         cells = [row.domains.get(d) for d in domains]
         fig.add_trace(
-            go.Bar(
+            _bar(
                 x=categories,
                 y=[_percent(cell.value) if cell else None for cell in cells],
                 name=escape_text(name),
@@ -148,7 +145,7 @@ def domain_bars_figure(
         if row.is_baseline and row.method == "baseline_random":
             cells = [row.domains.get(d) for d in domains]
             fig.add_trace(
-                go.Scatter(
+                _scatter_trace(
                     x=categories,
                     y=[_percent(cell.value) if cell else None for cell in cells],
                     mode="markers",
@@ -167,6 +164,16 @@ def domain_bars_figure(
     return fig
 
 
+def featured_model(rows: Sequence[LeaderboardRow], domains: Sequence[str]) -> str | None:
+    """The model the one-model figures show by default: the one run with the most methods on
+    the selected domains (the first such row on ties); None when no model row has one."""
+    methods: dict[str, set[str]] = {}
+    for row in rows:
+        if not row.is_baseline and any(d in row.domains for d in domains):
+            methods.setdefault(row.model, set()).add(row.method)
+    return max(methods, key=lambda name: len(methods[name])) if methods else None
+
+
 def flip_gain_figure(
     rows: Sequence[LeaderboardRow],
     domains: Sequence[str],
@@ -180,7 +187,7 @@ def flip_gain_figure(
     title = "FLIP's relative gain over the best judge of the same model"
     empty = _empty_reason(rows, domains)
     if empty:
-        return _empty_figure(title, empty)
+        return empty_figure(title, empty)
     if gains is None:
         gains = flip_gains(rows, domains)
     flips = [
@@ -197,15 +204,17 @@ def flip_gain_figure(
         len(flips) - len(gains_shown), "have no nonzero judge average on these domains"
     )
     if not gains_shown:
-        return _empty_figure(
+        return empty_figure(
             title, _with_notes(EMPTY_MESSAGE, [*notes, "no model has FLIP and a judge to compare"])
         )
     gains_shown.sort(key=lambda g: (-g[0], g[1].model))
     series = [row for _, row, _ in gains_shown]
-    labels = _distinct_labels(series, lambda r: r.model)
-    fig = _figure(title, [*notes, f"relative to the best judge's average; {_domain_note(domains)}"])
+    labels = distinct_labels(series, lambda r: r.model)
+    fig = titled_figure(
+        title, [*notes, f"relative to the best judge's average; {_domain_note(domains)}"]
+    )
     fig.add_trace(
-        go.Bar(
+        _bar(
             x=[escape_text(label) for label in labels],
             y=[relative for relative, _, _ in gains_shown],
             marker={
@@ -235,11 +244,11 @@ def parse_failure_figure(rows: Sequence[LeaderboardRow]) -> go.Figure:
     title = "Unparseable model outputs per model and method"
     models = [r for r in rows if not r.is_baseline]
     if not models:
-        return _empty_figure(title, EMPTY_MESSAGE)
+        return empty_figure(title, EMPTY_MESSAGE)
     series = [r for r in models if r.parse_fail_rate is not None]
     notes = _skip_notes(len(models) - len(series), "have no parse-failure rate")
     if not series:
-        return _empty_figure(title, _with_notes(EMPTY_MESSAGE, notes))
+        return empty_figure(title, _with_notes(EMPTY_MESSAGE, notes))
     profiles: dict[str, set[str]] = {}
     for row in series:
         profiles.setdefault(row.model, set()).add(row.profile)
@@ -251,7 +260,7 @@ def parse_failure_figure(rows: Sequence[LeaderboardRow]) -> go.Figure:
     # Two prompt versions of one method on one model would share a bar slot: name them apart.
     slots = Counter((group(r), r.method) for r in series)
     clashing = {method for (_, method), count in slots.items() if count > 1}
-    fig = _figure(title, [*notes, "mean over each row's domain runs (all domains)"])
+    fig = titled_figure(title, [*notes, "mean over each row's domain runs (all domains)"])
     colors = _method_colors(rows)
     traces: dict[str, list[LeaderboardRow]] = {}
     for row in sorted(series, key=lambda r: (_method_rank(r.method), r.prompt_hash or "")):
@@ -261,7 +270,7 @@ def parse_failure_figure(rows: Sequence[LeaderboardRow]) -> go.Figure:
         traces.setdefault(name, []).append(row)
     for name, members in traces.items():
         fig.add_trace(
-            go.Bar(
+            _bar(
                 x=[escape_text(group(r)) for r in members],
                 y=[_percent(r.parse_fail_rate) for r in members],
                 name=escape_text(name),
@@ -291,13 +300,13 @@ def cost_accuracy_figure(rows: Sequence[LeaderboardRow], domains: Sequence[str])
     title = "Accuracy against generation cost"
     empty = _empty_reason(rows, domains)
     if empty:
-        return _empty_figure(title, empty)
+        return empty_figure(title, empty)
     complete, notes = _complete_rows(rows, domains)
     points = [r for r in complete if r.tokens_per_item is not None]
     notes += _skip_notes(len(complete) - len(points), "have no token count")
     if not points:
-        return _empty_figure(title, _with_notes(EMPTY_MESSAGE, notes))
-    fig = _figure(title, [*notes, _domain_note(domains)])
+        return empty_figure(title, _with_notes(EMPTY_MESSAGE, notes))
+    fig = titled_figure(title, [*notes, _domain_note(domains)])
     _add_method_scatters(fig, rows, points, domains, _cost)
     costs = [_cost(r) for r in points]
     _add_reference_lines(fig, rows, domains, (min(costs), max(costs)))
@@ -319,7 +328,7 @@ def _empty_reason(rows: Sequence[LeaderboardRow], domains: Sequence[str]) -> str
     return None
 
 
-def _empty_figure(title: str, message: str) -> go.Figure:
+def empty_figure(title: str, message: str) -> go.Figure:
     """A blank figure that says why it is blank (never an empty, silent plot)."""
     fig = _new_figure()
     fig.update_layout(
@@ -342,12 +351,18 @@ def _empty_figure(title: str, message: str) -> go.Figure:
 
 
 def _new_figure() -> go.Figure:
-    figure = go.Figure(layout={"template": _TEMPLATE}, _validate=False)
-    figure._validate = figure.layout._validate = True  # only the constant template skipped it
-    return figure
+    return go.Figure(layout={"template": _TEMPLATE}, _validate=False)
 
 
-def _figure(title: str, notes: Sequence[str]) -> go.Figure:
+def _scatter_trace(**properties: Any) -> go.Scatter:
+    return go.Scatter(**properties, _validate=False)
+
+
+def _bar(**properties: Any) -> go.Bar:
+    return go.Bar(**properties, _validate=False)
+
+
+def titled_figure(title: str, notes: Sequence[str]) -> go.Figure:
     """A figure with its title and, under it, a note line (what was averaged, what was left out)."""
     fig = _new_figure()
     fig.update_layout(
@@ -379,7 +394,7 @@ def _scatter(
     color: str,
 ) -> go.Scatter:
     """One method's points: domain-average accuracy (%), limited runs with their own symbol."""
-    return go.Scatter(
+    return _scatter_trace(
         x=list(x),
         y=[_percent(_average(r, domains)) for r in series],
         mode="markers",
@@ -410,7 +425,7 @@ def _add_reference_lines(
             continue
         label = BASELINE_LABELS.get(row.method) or escape_text(row.model)
         fig.add_trace(
-            go.Scatter(
+            _scatter_trace(
                 x=list(x_range),
                 y=[_percent(average)] * 2,
                 mode="lines",
@@ -427,6 +442,25 @@ def _hover(row: LeaderboardRow, domains: Sequence[str], extra: Sequence[str] = (
 
     Every piece of row text is escaped here; ``extra`` lines must already be safe.
     """
+    head, tail = _hover_parts(row, tuple(domains))
+    return "<br>".join([head, *extra, tail])
+
+
+_HOVER_PARTS: dict[tuple[int, tuple[str, ...]], tuple[LeaderboardRow, tuple[str, str]]] = {}
+_HOVER_PARTS_LIMIT = 20_000
+
+
+def _hover_parts(row: LeaderboardRow, domains: tuple[str, ...]) -> tuple[str, str]:
+    """A row's hover text before and after the figure's own lines, memoised per row object.
+
+    Most figures hover the same rows (about 3 texts per row at every cold Charts view, a third
+    of its time at 500 rows). Rows are kept in the memo beside their text, so an id is never
+    reused by another row while its entry lives; the memo is cleared when it grows too big.
+    """
+    key = (id(row), domains)
+    cached = _HOVER_PARTS.get(key)
+    if cached is not None and cached[0] is row:
+        return cached[1]
     lines = [
         f"<b>{escape_text(row.model)}</b>",
         f"method: {escape_text(row.method)} · profile: {escape_text(row.profile)}",
@@ -442,11 +476,14 @@ def _hover(row: LeaderboardRow, domains: Sequence[str], extra: Sequence[str] = (
         lines.append(f"{label}: {_cell_text(cell) if cell else 'not run'}")
     if row.tokens_per_item is not None:
         lines.append(f"generated tokens per item: {row.tokens_per_item:.1f}")
-    lines.extend(extra)
-    lines.append(f"run id(s): {_run_ids(row, domains) or 'none'}")
+    tail = [f"run id(s): {_run_ids(row, domains) or 'none'}"]
     if _is_limited(row, domains):
-        lines.append("<b>limited run</b> (--limit: a subset of items, not comparable)")
-    return "<br>".join(lines)
+        tail.append("<b>limited run</b> (--limit: a subset of items, not comparable)")
+    parts = ("<br>".join(lines), "<br>".join(tail))
+    if len(_HOVER_PARTS) >= _HOVER_PARTS_LIMIT:
+        _HOVER_PARTS.clear()
+    _HOVER_PARTS[key] = (row, parts)
+    return parts
 
 
 def _judge_lines(gain: FlipGain, domains: Sequence[str]) -> list[str]:
@@ -487,7 +524,7 @@ def _cell_error_bars(cells: Sequence[Cell | None]) -> dict | None:
     return {"type": "data", "symmetric": False, "array": plus, "arrayminus": minus}
 
 
-def _distinct_labels(
+def distinct_labels(
     rows: Sequence[LeaderboardRow], name: Callable[[LeaderboardRow], str]
 ) -> list[str]:
     """``name`` per row, with the profile and then the prompt version added where names clash."""

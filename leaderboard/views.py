@@ -15,12 +15,14 @@ import plotly.graph_objects as go
 from sqlalchemy import Engine
 
 from flip_store.comparisons import compare_runs
+from flip_store.length_report import length_report
 from flip_store.queries import find_items, item_detail, list_runs
 from harness_tasks.catalog import GROUP_DOMAINS
-from leaderboard.charts import CHART_IDS, chart_figures
+from leaderboard.charts import CHART_IDS, chart_figures, featured_model
 from leaderboard.compare_view import render_comparison
 from leaderboard.gains import FlipGain, RowKey, flip_gains
 from leaderboard.inspect_view import render_item
+from leaderboard.length_chart import length_accuracy_figure
 from leaderboard.store_reader import StoreReader
 from leaderboard.table_view import TableFilters, columns_for, leaderboard_frame, shown_domains
 
@@ -69,12 +71,31 @@ class LeaderboardViews:
         # Building the figures is most of the tab's time at scale: kept until the store changes.
         return self.reader.derived(("charts", benchmark, tuple(chosen), include_limited), build)
 
+    def length_chart(
+        self, benchmark: str, domains: Sequence[str], include_limited: bool
+    ) -> go.Figure:
+        """The Charts tab's accuracy-by-length figure, its own event beside the other figures
+        (it reads per-item verdicts, which they do not need): the featured model's rows (the
+        per-domain bars' model) and the length baselines, pooled over the selected domains."""
+        chosen = [d for d in BENCHMARK_DOMAINS[benchmark] if not domains or d in domains]
+
+        def build() -> go.Figure:
+            rows = self.reader.leaderboard(benchmark, include_limited=include_limited)
+            model = featured_model(rows, chosen)
+            shown = [r for r in rows if r.is_baseline or r.model == model]
+            return length_accuracy_figure(
+                length_report(self.engine, benchmark, rows=shown, domains=chosen)
+            )
+
+        return self.reader.derived(("length", benchmark, tuple(chosen), include_limited), build)
+
     def warm(self, benchmarks: Sequence[str] = tuple(BENCHMARK_DOMAINS)) -> None:
         """Read each benchmark's default table and charts once, so that the first visitor
         after a start gets memoised answers (the paired counts are the slow part)."""
         for benchmark in benchmarks:
             self.table(benchmark, TableFilters(), False)
             self.charts(benchmark, [], False)
+            self.length_chart(benchmark, [], False)
 
     def keep_warm(self, stop: threading.Event, poll_seconds: float = 5.0) -> None:
         """Warm the default views now and again whenever the store changes, until ``stop``.

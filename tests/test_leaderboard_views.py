@@ -150,3 +150,17 @@ def test_inspect_marks_ties_instead_of_a_pick(small_store):
     unscored = replace(flip, scores=dict.fromkeys(flip.scores))  # e.g. no rating parsed
     assert render_item(detail, [unscored]).count("tied top score for") == 2
     assert "picked by" in render_item(detail, [flip])
+
+
+def test_length_chart_shows_the_featured_model_on_the_selected_domains(small_store):
+    from leaderboard.views import LeaderboardViews
+
+    views = LeaderboardViews(small_store)
+    figure = views.length_chart("llmbar", ["neighbor"], False)
+    names = [trace.name for trace in figure.data]
+    # the small store's one model: FLIP and the pairwise judge, plus the two length rules
+    assert sum("flip" in n for n in names) == 1 and sum("judge_pairwise" in n for n in names) == 1
+    assert {"always longest", "always shortest"} <= set(names)
+    model_trace = next(t for t in figure.data if "flip" in t.name)
+    assert all(y == 100.0 for y in model_trace.y if y is not None)  # the fake picks GOOD
+    assert views.length_chart("llmbar", ["neighbor"], False) is figure  # memoised
