@@ -6,9 +6,20 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from flip_cli.commands import demo, evaluate, paths, report, rerank, score, serve, store, summarize
+from flip_cli.commands import (
+    cache,
+    demo,
+    evaluate,
+    paths,
+    report,
+    rerank,
+    score,
+    serve,
+    store,
+    summarize,
+)
 
-SUBCOMMANDS = (score, rerank, demo, evaluate, paths, summarize, store, report, serve)
+SUBCOMMANDS = (score, rerank, demo, evaluate, paths, summarize, store, report, cache, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -117,3 +117,51 @@ def test_probe_run_with_unprobed_candidates_is_rejected(crafted_data, tmp_path):
     samples_file.write_text("".join(json.dumps(r) + "\n" for r in records))
     _, report = ingested(tmp_path / "out", tmp_path)
     assert len(report.rejected) == 1 and "differs from the benchmark data" in report.rejected[0]
+
+
+@pytest.mark.parametrize(
+    ("clean", "probed", "model_requests"),
+    [
+        # 2 pairs: only the rejected candidate's call is new (1 per pair)
+        ("flip_llmbar_neighbor", "flip_llmbar_neighbor_hack_restate", 2),
+        ("judge_pointwise_llmbar_neighbor", "judge_pointwise_llmbar_neighbor_hack_pad", 2),
+        # the listwise judge shows both candidates in one call: nothing to reuse
+        ("judge_listwise_llmbar_neighbor", "judge_listwise_llmbar_neighbor_hack_pad", 2),
+    ],
+)
+def test_probe_run_reuses_the_clean_answers_of_unchanged_candidates(
+    crafted_data, tmp_path, clean, probed, model_requests
+):
+    from flip_cli.main import main
+
+    run_tasks(ContentJudgeLM(), [clean], tmp_path / "clean")
+    cache = str(tmp_path / "cache" / "probe")
+    assert main(["cache", "seed", str(tmp_path / "clean"), "--cache", cache]) == 0
+    lm = ContentJudgeLM()
+    run_tasks(lm, [probed], tmp_path / "probe", use_cache=cache)
+    assert len(lm.requests) == model_requests
+    assert all(
+        "GOOD" not in prompt or clean.startswith("judge_listwise") for prompt, _ in lm.requests
+    )
+
+    def first_answers(folder, task):
+        (path,) = folder.rglob(f"samples_{task}_*.jsonl")
+        return {r["doc"]["item_id"]: r for r in map(json.loads, path.read_text().splitlines())}
+
+    before, after = first_answers(tmp_path / "clean", clean), first_answers(
+        tmp_path / "probe", probed
+    )
+    for item_id, record in after.items():
+        gold = record["doc"]["gold_index"]
+        if not clean.startswith("judge_listwise"):  # the gold call's answer is the clean one
+            assert record["resps"][gold] == before[item_id]["resps"][gold]
+
+
+def test_seeding_refuses_a_malformed_samples_file(tmp_path, capsys):
+    from flip_cli.main import main
+
+    bad = tmp_path / "samples_flip_demo_2026-01-01T00-00-00.jsonl"
+    bad.write_text('{"doc": {"method": "flip"}}\n')
+    assert main(["cache", "seed", str(bad), "--cache", str(tmp_path / "c")]) == 2
+    assert "samples_flip_demo" in capsys.readouterr().err
+    assert not (tmp_path / "c_rank0.db").exists()
