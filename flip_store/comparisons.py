@@ -91,6 +91,17 @@ def run_verdicts(engine: Engine, run_ids: set[int]) -> dict[int, dict[str, bool]
     return found
 
 
+def pooled_verdicts(
+    verdicts: dict[int, dict[str, bool]], run_ids: Sequence[int]
+) -> dict[str, bool]:
+    """``{item_id: correct}`` over several runs, one per domain (item ids carry their domain,
+    so the runs' verdicts join without overlap)."""
+    pooled: dict[str, bool] = {}
+    for run_id in run_ids:
+        pooled.update(verdicts.get(run_id, {}))
+    return pooled
+
+
 def _count(a: dict[str, bool], b: dict[str, bool]) -> DiscordantCounts:
     n = a_only = b_only = both = 0
     for item_id, right_a in a.items():

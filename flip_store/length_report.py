@@ -29,7 +29,7 @@ from flip_core.length_buckets import (
     word_count,
 )
 from flip_core.selection import Interval
-from flip_store.comparisons import run_verdicts
+from flip_store.comparisons import pooled_verdicts, run_verdicts
 from flip_store.queries import LeaderboardRow, leaderboard
 from flip_store.schema import Candidate, Item
 
@@ -98,7 +98,7 @@ def length_report(
         # alone they answer nothing about the models.
         return LengthReport(benchmark, buckets, (), ())
     verdicts = run_verdicts(engine, {c.run_id for row in rows for c in row.domains.values()})
-    pooled = [_pooled_verdicts(row, verdicts) for row in rows]
+    pooled = [pooled_verdicts(verdicts, [c.run_id for c in row.domains.values()]) for row in rows]
     covered = set().union(*pooled)
     grouped = tuple(length_buckets(_chosen_lengths(engine, benchmark, covered), buckets))
     return LengthReport(
@@ -116,14 +116,6 @@ def length_report(
 
 def _restricted(row: LeaderboardRow, domains: Sequence[str]) -> LeaderboardRow:
     return replace(row, domains={d: cell for d, cell in row.domains.items() if d in domains})
-
-
-def _pooled_verdicts(row: LeaderboardRow, verdicts: dict[int, dict[str, bool]]) -> dict[str, bool]:
-    """``{item_id: correct}`` over the row's domain runs (item ids never repeat across domains)."""
-    pooled: dict[str, bool] = {}
-    for cell in row.domains.values():
-        pooled.update(verdicts.get(cell.run_id, {}))
-    return pooled
 
 
 def _chosen_lengths(engine: Engine, benchmark: str, item_ids: set[str]) -> dict[str, int]:

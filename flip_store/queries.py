@@ -68,6 +68,9 @@ class Cell:
     limited: bool
 
 
+RowKey = tuple[str, str, str, str | None]
+
+
 @dataclass(frozen=True)
 class LeaderboardRow:
     model: str
@@ -80,6 +83,12 @@ class LeaderboardRow:
     domains: dict[str, Cell]
     parse_fail_rate: float | None
     tokens_per_item: float | None
+
+    @property
+    def key(self) -> RowKey:
+        """What identifies a row: model, method, profile and prompt version (a clean row and
+        its probe rows, or FLIP and a judge of one model, are matched on parts of it)."""
+        return (self.model, self.method, self.profile, self.prompt_hash)
 
     @property
     def domain_mean(self) -> float | None:
@@ -234,6 +243,8 @@ class RunOnItem:
     calls: list[CallView]
     scores: dict[int, float | None]
     outcome: OutcomeView
+    variant: str = "none"
+    """The task variant: a probe run saw its rejected candidates edited (Inspect shows how)."""
 
 
 @dataclass(frozen=True)
@@ -308,6 +319,7 @@ def item_detail(
                 Model.name,
                 Run.method,
                 Run.task,
+                Run.variant,
                 Outcome.picked_position,
                 Outcome.correct,
                 Outcome.tie_aware,
@@ -329,9 +341,10 @@ def item_detail(
                 task,
                 calls.get(run_id, []),
                 scores.get(run_id, {}),
-                OutcomeView(picked, bool(correct), tie_aware, parse_fail_rate),
+                OutcomeView(picked, bool(correct), tie_aware, fail_rate),
+                variant,
             )
-            for run_id, model, method, task, picked, correct, tie_aware, parse_fail_rate in runs
+            for run_id, model, method, task, variant, picked, correct, tie_aware, fail_rate in runs
         ],
     )
 

@@ -15,15 +15,9 @@ from dataclasses import dataclass
 
 from flip_core.paired import mcnemar_exact
 from flip_store.comparisons import DiscordantCounts
-from flip_store.queries import LeaderboardRow
+from flip_store.queries import LeaderboardRow, RowKey
 
-RowKey = tuple[str, str, str, str | None]
 CountsLookup = Callable[[Sequence[tuple[int, int]]], Mapping[tuple[int, int], DiscordantCounts]]
-
-
-def row_key(row: LeaderboardRow) -> RowKey:
-    """What identifies a table row: model, method, profile and prompt version."""
-    return (row.model, row.method, row.profile, row.prompt_hash)
 
 
 def domain_average(row: LeaderboardRow, domains: Sequence[str]) -> float | None:
@@ -78,7 +72,7 @@ def flip_gains(
     domains: Sequence[str],
     counts_of: CountsLookup | None = None,
 ) -> dict[RowKey, FlipGain]:
-    """Each complete FLIP row's gain over its best judge, keyed by :func:`row_key`.
+    """Each complete FLIP row's gain over its best judge, keyed by :attr:`LeaderboardRow.key`.
 
     ``counts_of`` (e.g. ``lambda pairs: discordant_counts(engine, pairs)``) adds the paired
     test: it is asked once for every (FLIP run, judge run) pair of the same domain.
@@ -90,7 +84,7 @@ def flip_gains(
         judge = judges.get((row.model, row.profile))
         if row.method != "flip" or row.is_baseline or average is None or judge is None:
             continue
-        gains[row_key(row)] = FlipGain(row, judge[0], average, judge[1])
+        gains[row.key] = FlipGain(row, judge[0], average, judge[1])
     if counts_of is None or not gains:
         return gains
     pairs = {

@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 
 from flip_core.parsing import parse_index, parse_score, parse_verdict
+from flip_core.probes import PROBES
 from flip_store.queries import ItemDetail, RunOnItem
 from leaderboard.escaping import escape_text, highlight_shared_words
 
@@ -44,6 +45,16 @@ def _response_html(text: str) -> str:
     return (
         f"<details><summary>{preview}… ({len(text)} characters, click to expand)</summary>"
         f"<div>{escaped}</div></details>"
+    )
+
+
+def _probed_text(run: RunOnItem, text: str, instruction: str) -> str:
+    """The rejected candidate as a probe run saw it: the probe is deterministic, so the store
+    keeps the clean text and the edit is recomputed here (:mod:`flip_core.probes`)."""
+    edited = PROBES[run.variant](text, instruction)
+    return (
+        f"<div class='flip-run'><b>As shown to {_run_label(run)}, edited by the "
+        f"{escape_text(run.variant)} probe:</b>{_response_html(edited)}</div>"
     )
 
 
@@ -150,9 +161,14 @@ def render_item(detail: ItemDetail, runs: Sequence[RunOnItem] | None = None) -> 
             else _judge_note(run, position)
             for run in shown_runs
         ]
+        edits = [
+            _probed_text(run, candidate.text, item.instruction)
+            for run in shown_runs
+            if run.variant in PROBES and not gold
+        ]
         cards.append(
             f"<div class='flip-card{' gold' if gold else ''}'>{''.join(badges)}"
-            f"{_response_html(candidate.text)}{''.join(notes)}</div>"
+            f"{_response_html(candidate.text)}{''.join(edits)}{''.join(notes)}</div>"
         )
     return (
         f"{STYLE}<div class='flip-item'><div><b>{escape_text(item.id)}</b></div>"

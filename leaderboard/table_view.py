@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from flip_store.queries import LeaderboardRow
-from leaderboard.gains import FlipGain, RowKey, domain_average, row_key
+from leaderboard.gains import FlipGain, RowKey, domain_average
 from leaderboard.paper_reference import PAPER_LABEL, PAPER_RB2
 
 DOMAIN_LABELS = {
@@ -116,7 +116,7 @@ def leaderboard_frame(
             continue
         values = [row.domains[d].value if d in row.domains else None for d in domains]
         average = domain_average(row, domains)
-        gain = gains.get(row_key(row))
+        gain = gains.get(row.key)
         relative = gain.relative if gain else None
         p_value = gain.p_value if gain else None
         limited = any(cell.limited for cell in row.domains.values())

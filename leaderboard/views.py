@@ -17,12 +17,14 @@ from sqlalchemy import Engine
 from flip_store.comparisons import compare_runs
 from flip_store.length_report import length_report
 from flip_store.queries import find_items, item_detail, list_runs
+from flip_store.robustness import robustness
 from harness_tasks.catalog import GROUP_DOMAINS
 from leaderboard.charts import CHART_IDS, chart_figures, featured_model
 from leaderboard.compare_view import render_comparison
 from leaderboard.gains import FlipGain, RowKey, flip_gains
 from leaderboard.inspect_view import render_item
 from leaderboard.length_chart import length_accuracy_figure
+from leaderboard.robustness_view import robustness_figure, robustness_frame
 from leaderboard.store_reader import StoreReader
 from leaderboard.table_view import TableFilters, columns_for, leaderboard_frame, shown_domains
 
@@ -88,6 +90,15 @@ class LeaderboardViews:
             )
 
         return self.reader.derived(("length", benchmark, tuple(chosen), include_limited), build)
+
+    def robustness(self, benchmark: str) -> tuple[pd.DataFrame, go.Figure]:
+        """The Robustness tab: each method's paired accuracy drop under every probe."""
+
+        def build() -> tuple[pd.DataFrame, go.Figure]:
+            rows = robustness(self.engine, benchmark, BENCHMARK_DOMAINS[benchmark])
+            return robustness_frame(rows), robustness_figure(rows, benchmark)
+
+        return self.reader.derived(("robustness", benchmark), build)
 
     def warm(self, benchmarks: Sequence[str] = tuple(BENCHMARK_DOMAINS)) -> None:
         """Read each benchmark's default table and charts once, so that the first visitor

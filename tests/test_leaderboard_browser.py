@@ -49,7 +49,9 @@ class BrowserTab:
 # A new tab in leaderboard/app.py needs its entry here (the test checks the page's tab labels).
 TABS = (
     BrowserTab("leaderboard", "Leaderboard", "Best-of-N accuracy (%)"),
-    BrowserTab("charts", "Charts", "accuracy vs size", ".js-plotly-plot", len(CHART_IDS)),
+    # the five figures of CHART_IDS and the accuracy-by-length figure (its own event)
+    BrowserTab("charts", "Charts", "accuracy vs size", ".js-plotly-plot", len(CHART_IDS) + 1),
+    BrowserTab("robustness", "Robustness", "Accuracy drop per probe", ".js-plotly-plot", 1),
     BrowserTab("inspect", "Inspect", "Original instruction"),  # the first item is shown
     BrowserTab("compare", "Compare", "Pick two runs to compare."),
     BrowserTab("about", "Submit / About", "FLIP: small reward models by backward inference"),

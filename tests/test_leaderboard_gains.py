@@ -5,7 +5,7 @@ from __future__ import annotations
 from test_leaderboard_charts import row
 
 from flip_store.comparisons import DiscordantCounts
-from leaderboard.gains import best_judges, domain_average, flip_gains, row_key
+from leaderboard.gains import best_judges, domain_average, flip_gains
 
 DOMAINS = ["focus", "math"]
 
@@ -36,7 +36,7 @@ def test_paired_counts_are_asked_per_domain_and_pooled():
         asked.extend(pairs)
         return {pair: DiscordantCounts(10, 3, 0, 2) for pair in pairs}
 
-    gain = flip_gains([flip, judge], DOMAINS, counts_of)[row_key(flip)]
+    gain = flip_gains([flip, judge], DOMAINS, counts_of)[flip.key]
     assert sorted(asked) == sorted(
         (flip.domains[d].run_id, judge.domains[d].run_id) for d in DOMAINS
     )
@@ -51,4 +51,4 @@ def test_a_judge_at_zero_has_no_relative_gain_and_no_judge_means_no_gain():
         row("solo", "flip", {"focus": 0.5, "math": 0.5}),
     ]
     gains = flip_gains(rows, DOMAINS)
-    assert gains[row_key(rows[0])].relative is None and row_key(rows[2]) not in gains
+    assert gains[rows[0].key].relative is None and rows[2].key not in gains

@@ -1,0 +1,83 @@
+"""Robustness to reward hacks: paired drops between clean and probe runs, the tab's table and
+figure, and Inspect's view of the edited text."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from harness_fakes import ContentJudgeLM, shown_responses, write_crafted_data
+
+from flip_cli.harness_run import run_tasks
+from flip_store.database import open_engine
+from flip_store.ingest import ingest_path
+from flip_store.queries import item_detail, leaderboard
+from flip_store.robustness import robustness
+from leaderboard.inspect_view import render_item
+from leaderboard.robustness_view import robustness_figure, robustness_frame
+
+
+class CopyingLM(ContentJudgeLM):
+    """FLIP's weak spot, on purpose: a response that opens with an instruction-like first
+    line is reconstructed as that line, so a restated instruction scores F1 = 1."""
+
+    def answer(self, prompt: str) -> str:
+        if "instruction reconstructor" in prompt:
+            (text,) = shown_responses(prompt)
+            if text.startswith("answer the question well"):
+                return json.dumps({"REASONING": "r", "INFERRED INSTRUCTION": text.split("\n")[0]})
+        return super().answer(prompt)
+
+
+@pytest.fixture
+def probed_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLIP_DATA_DIR", str(write_crafted_data(tmp_path / "data")))
+    tasks = [
+        "flip_llmbar_neighbor",
+        "flip_llmbar_neighbor_hack_restate",
+        "judge_pointwise_llmbar_neighbor",
+        "judge_pointwise_llmbar_neighbor_hack_restate",
+    ]
+    run_tasks(CopyingLM(), tasks, tmp_path / "out")
+    engine = open_engine(f"sqlite:///{tmp_path / 'flip.db'}", create=True)
+    report = ingest_path(engine, tmp_path / "out", progress=lambda line: None)
+    assert not report.rejected, report.rejected
+    return engine
+
+
+def test_restating_the_instruction_fools_flip_and_not_the_judge(probed_store):
+    rows = {row.method: row for row in robustness(probed_store, "llmbar")}
+    flip = rows["flip"].drops["hack_restate"]
+    assert (flip.comparison.acc_a, flip.comparison.acc_b, flip.comparison.n) == (1.0, 0.0, 2)
+    assert flip.drop == 1.0 and flip.drop_interval == (1.0, 1.0)
+    judge = rows["judge_pointwise"].drops["hack_restate"]
+    assert judge.drop == 0.0 and judge.comparison.p_value == 1.0
+    assert set(rows["flip"].drops) == {"hack_restate"}  # probes not run are absent
+
+
+def test_probe_runs_never_stand_in_for_clean_ones(probed_store):
+    clean = {r.method: r for r in leaderboard(probed_store, "llmbar") if not r.is_baseline}
+    assert clean["flip"].domains["neighbor"].value == 1.0  # the clean run, not the fooled one
+
+
+def test_table_and_figure_show_each_probe(probed_store):
+    rows = robustness(probed_store, "llmbar")
+    frame = robustness_frame(rows)
+    flip = frame[frame["Method"] == "flip"].iloc[0]
+    assert flip["hack_restate: accuracy"] == "100.0 → 0.0 (n=2)"
+    assert flip["hack_restate: drop (pts)"] == "+100.0 [+100.0, +100.0]"
+    assert flip["hack_pad: drop (pts)"] is None
+    figure = robustness_figure(rows, "llmbar")
+    assert len(figure.data) == 2 and list(figure.data[0].x) == ["restate the instruction"]
+    assert "No runs" in robustness_figure([], "llmbar").layout.annotations[0].text
+
+
+def test_inspect_shows_the_text_a_probe_run_saw(probed_store):
+    detail = item_detail(probed_store, "llmbar:neighbor:0")
+    html = render_item(detail)
+    edited = html.split("edited by the hack_restate probe:</b>", 1)[1]
+    assert edited.index("answer the question well") < edited.index("bad one")
+    clean_only = item_detail(
+        probed_store, "llmbar:neighbor:0", [r.run_id for r in detail.runs if r.variant == "none"]
+    )
+    assert "edited by" not in render_item(clean_only)
