@@ -30,7 +30,7 @@ class StoreReader:
         self.engine = engine
         self._lock = threading.Lock()
         self._version: StoreVersion | None = None
-        self._rows: dict[tuple[str, bool], list[LeaderboardRow]] = {}
+        self._rows: dict[tuple[str, bool, str], list[LeaderboardRow]] = {}
         self._counts: dict[tuple[int, int], DiscordantCounts] = {}
         self._derived: dict[Hashable, Any] = {}
 
@@ -50,12 +50,14 @@ class StoreReader:
             self._counts.clear()
             self._derived.clear()
 
-    def leaderboard(self, benchmark: str, include_limited: bool = False) -> list[LeaderboardRow]:
+    def leaderboard(
+        self, benchmark: str, include_limited: bool = False, variant: str = "none"
+    ) -> list[LeaderboardRow]:
         with self._lock:
             self._current()
-            key = (benchmark, include_limited)
+            key = (benchmark, include_limited, variant)
             if key not in self._rows:
-                self._rows[key] = leaderboard(self.engine, benchmark, include_limited)
+                self._rows[key] = leaderboard(self.engine, benchmark, include_limited, variant)
             return self._rows[key]
 
     def derived(self, key: Hashable, compute: Callable[[], T]) -> T:

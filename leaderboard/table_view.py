@@ -71,6 +71,8 @@ class TableFilters:
     search: str = ""
     show_baselines: bool = True
     show_paper: bool = True
+    sampling: str = "none"
+    """Which runs: the clean tasks (``none``, greedy) or the sampled ``s5`` variants."""
 
 
 def shown_domains(all_domains: Sequence[str], filters: TableFilters) -> list[str]:

@@ -52,8 +52,13 @@ class LeaderboardViews:
     def table(
         self, benchmark: str, filters: TableFilters, include_limited: bool
     ) -> tuple[pd.DataFrame, list[str]]:
-        """The Leaderboard tab: the filtered frame and its column types."""
-        rows = self.reader.leaderboard(benchmark, include_limited=include_limited)
+        """The Leaderboard tab: the filtered frame and its column types. Sampled runs
+        (``filters.sampling == "s5"``) are shown with the clean baselines beside them (the
+        baselines are properties of the items, the same under every variant)."""
+        rows = self.reader.leaderboard(benchmark, include_limited, filters.sampling)
+        if filters.sampling != "none":
+            clean = self.reader.leaderboard(benchmark, include_limited)
+            rows = rows + [row for row in clean if row.is_baseline]
         all_domains = BENCHMARK_DOMAINS[benchmark]
         domains = shown_domains(all_domains, filters)
         frame = leaderboard_frame(rows, benchmark, all_domains, filters, self.gains(rows, domains))

@@ -51,7 +51,7 @@ def metrics_of(engine, task: str) -> dict[str, float]:
         return dict(rows.all())
 
 
-def test_sampled_flip_keeps_five_samples_and_derives_fewer(crafted_data, tmp_path):
+def test_sampled_flip_keeps_five_samples_and_derives_fewer(crafted_data, tmp_path, capsys):
     lm = SamplingLM()
     task = "flip_llmbar_neighbor_s5"
     run_tasks(lm, [task], tmp_path / "out", profile="cpu")
@@ -62,6 +62,14 @@ def test_sampled_flip_keeps_five_samples_and_derives_fewer(crafted_data, tmp_pat
     logged = [json.loads(line) for line in samples_file.read_text().splitlines()]
     assert [len(call) for call in logged[0]["resps"]] == [5, 5]
     assert logged[0]["doc"]["variant"] == "s5"
+
+    from flip_cli.commands.summarize import print_summary
+
+    print_summary(tmp_path / "out")
+    summary = capsys.readouterr().out
+    assert "flip_llmbar_s5" in summary  # pooled apart from clean FLIP runs
+    sampled_row = summary.split("sampled FLIP")[1].splitlines()[2]
+    assert sampled_row.startswith(task) and sampled_row.count("[") == 4
 
     engine, report = ingested(tmp_path / "out", tmp_path)
     assert not report.rejected, report.rejected
@@ -76,6 +84,17 @@ def test_sampled_flip_keeps_five_samples_and_derives_fewer(crafted_data, tmp_pat
     with session_scope(engine) as session:
         variant = session.scalar(select(Run.variant).where(Run.task == task))
     assert variant == "s5"
+
+    # The leaderboard keeps sampled runs apart: shown when asked for, beside the baselines.
+    from leaderboard.table_view import TableFilters
+    from leaderboard.views import LeaderboardViews
+
+    views = LeaderboardViews(engine)
+    sampled, _ = views.table("llmbar", TableFilters(sampling="s5"), False)
+    assert list(sampled[sampled["Kind"] == "model"]["Method"]) == ["flip"]
+    assert (sampled["Kind"] == "baseline").any()
+    clean, _ = views.table("llmbar", TableFilters(), False)
+    assert not (clean["Kind"] == "model").any()
 
 
 def test_sampled_variant_is_refused_for_a_judge(crafted_data):

@@ -61,6 +61,7 @@ def print_summary(root: Path) -> None:
     from flip_core.baselines import reference_points
     from flip_core.errors import FlipInputError
     from flip_core.logged_samples import read_samples
+    from flip_core.sampled import SAMPLED_METRICS, SAMPLED_VARIANT
     from flip_core.selection import best_of_n_accuracy, bootstrap_interval, is_strictly_correct
 
     if not root.is_dir():
@@ -74,7 +75,8 @@ def print_summary(root: Path) -> None:
         f"{'chance':>6} {'longest':>7} {'shortest':>8}"
     )
     print(header)
-    per_group: dict[tuple[str, str], list[tuple[float, list[float]]]] = defaultdict(list)
+    per_group: dict[tuple[str, str, str], list[tuple[float, list[float]]]] = defaultdict(list)
+    sampled_lines: list[str] = []
     for task, path in files.items():
         samples = list(read_samples(path))
         if not samples:
@@ -93,18 +95,45 @@ def print_summary(root: Path) -> None:
             f"{reference.shortest * 100:8.1f}"
         )
         doc = samples[0].doc
+        variant = doc.get("variant", "none")
+        if variant == SAMPLED_VARIANT:
+            sampled_lines.append(_sampled_line(task, samples))
         strict_values = [
             float(is_strictly_correct(s.scores, gold))
             for s, gold in zip(scored, golds, strict=True)
         ]
-        per_group[(doc["method"], doc["benchmark"])].append((accuracy.strict.value, strict_values))
+        group = (doc["method"], doc["benchmark"], variant)
+        per_group[group].append((accuracy.strict.value, strict_values))
 
     print("\nper method and benchmark (domain mean = plain mean of domains; pooled = all items)")
-    for (method, benchmark), domains in sorted(per_group.items()):
+    for (method, benchmark, variant), domains in sorted(per_group.items()):
         domain_mean = sum(value for value, _ in domains) / len(domains)
         pooled = bootstrap_interval([v for _, values in domains for v in values])
+        name = f"{method}_{benchmark}" + ("" if variant == "none" else f"_{variant}")
         print(
-            f"{method + '_' + benchmark:34} domains {len(domains)}  domain mean "
+            f"{name:34} domains {len(domains)}  domain mean "
             f"{domain_mean * 100:.1f}  pooled {pooled.format()} (n={pooled.n})"
         )
+    if sampled_lines:
+        print(
+            "\nsampled FLIP: strict accuracy [95% CI] with the mean F1 of the first k samples "
+            "(k=5 is acc) and with the best F1 of the first k"
+        )
+        print(f"{'task':34} " + " ".join(f"{name:22}" for name in SAMPLED_METRICS))
+        print("\n".join(sampled_lines))
     print("(accuracy in %: strict best-of-N, the chosen must score strictly above every rejected)")
+
+
+def _sampled_line(task: str, samples: list[Any]) -> str:
+    """One sampled task's accuracy under every k-sample rule of :mod:`flip_core.sampled`."""
+    from flip_core.methods import FlipMethod
+    from flip_core.sampled import SAMPLED_METRICS, sampled_metrics
+    from flip_core.selection import bootstrap_interval
+
+    method = FlipMethod()
+    per_item = [
+        sampled_metrics(method.sample_rewards(s.item, s.outputs), s.item.gold_index)
+        for s in samples
+    ]
+    cells = [bootstrap_interval([m[name] for m in per_item]).format() for name in SAMPLED_METRICS]
+    return f"{task:34} " + " ".join(f"{cell:22}" for cell in cells)
