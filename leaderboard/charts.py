@@ -37,6 +37,10 @@ BASELINE_LABELS = {
     "baseline_shortest": "always shortest",
 }
 INTERVAL_NOTE = "error bars: 95% bootstrap intervals over items"
+LIKELIHOOD_COST_NOTE = (
+    "FLIP-likelihood generates nothing: its cost is one teacher-forced forward pass per "
+    "candidate plus one reference pass per item (forward_passes_per_item in the store)"
+)
 
 # Applying a named template deep-copies and re-validates it on every figure (about 40 ms each,
 # most of the Charts tab's time); a template taken once as plain JSON and set without
@@ -476,6 +480,8 @@ def _hover_parts(row: LeaderboardRow, domains: tuple[str, ...]) -> tuple[str, st
         lines.append(f"{label}: {_cell_text(cell) if cell else 'not run'}")
     if row.tokens_per_item is not None:
         lines.append(f"generated tokens per item: {row.tokens_per_item:.1f}")
+    if row.method == "flipll":
+        lines.append(LIKELIHOOD_COST_NOTE)
     tail = [f"run id(s): {_run_ids(row, domains) or 'none'}"]
     if _is_limited(row, domains):
         tail.append("<b>limited run</b> (--limit: a subset of items, not comparable)")

@@ -207,6 +207,15 @@ def test_parse_failures_and_cost_use_row_metrics(rows):
     assert "tokens per item" in cost.layout.xaxis.title.text
 
 
+def test_likelihood_cost_is_named_as_forward_passes(rows):
+    likelihood = row("Qwen3-1.7B", "flipll", everywhere(0.45), 1_700_000_000, tokens_per_item=0.0)
+    cost = cost_accuracy_figure([*rows, likelihood], RB2)
+    (trace,) = [t for t in model_traces(cost) if t.name == "flipll"]
+    assert list(trace.x) == [0.0] and "forward pass" in trace.hovertext[0]
+    flip = next(t for t in model_traces(cost) if t.name == "flip")
+    assert "forward pass" not in flip.hovertext[0]
+
+
 def _strings(node: object) -> list[str]:
     if isinstance(node, str):
         return [node]
