@@ -2,8 +2,9 @@
 
 Builds a fresh store from ``results/raw/`` (re-scored like ``flip ingest``; needs the benchmark
 data: ``FLIP_DATA_DIR``), serves the app on loopback and opens each tab in headless Chromium
-(Debian's, through Playwright, as the browser test does): the table, the charts, one item in
-Inspect where FLIP and the pointwise judge disagree, and Compare of the two runs.
+(Debian's, through Playwright, as the browser test does): the table, the charts, robustness
+to the probes, the reranking runs (``results/rerank/``), one item in Inspect where FLIP and
+the pointwise judge disagree, and Compare of the two runs.
 
     FLIP_DATA_DIR=../shared/data .venv/bin/python docs/screenshots.py [--out docs/screenshots]
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 from flip_store.database import open_engine
 from flip_store.ingest import ingest_path
 from flip_store.queries import find_items, list_runs
+from flip_store.rerank_ingest import ingest_committed_reranks
 from leaderboard.app import serve
 from leaderboard.deep_links import query_string
 
@@ -41,7 +43,9 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='flip-docs-')) / 'flip.db'}"
-    ingest_path(open_engine(url, create=True), args.raw, progress=lambda line: None)
+    writer = open_engine(url, create=True)
+    ingest_path(writer, args.raw, progress=lambda line: None)
+    ingest_committed_reranks(writer, Path(args.raw).parent / "rerank")
     engine = open_engine(url, read_only=True)
     runs = {run.task: run.id for run in list_runs(engine)}
     flip, judge = runs["flip_llmbar_neighbor"], runs["judge_pointwise_llmbar_neighbor"]
@@ -54,6 +58,8 @@ def main() -> None:
     views = {
         "leaderboard": (query_string("leaderboard", "llmbar"), TABLE_TEXT),
         "charts": (query_string("charts", "llmbar"), "accuracy vs size"),
+        "robustness": (query_string("robustness"), "Accuracy drop per probe"),
+        "reranking": (query_string("reranking"), "Best-of-N reranking"),
         "inspect": (
             query_string("inspect", "llmbar", disagreements[0], [flip, judge]),
             "Original instruction",

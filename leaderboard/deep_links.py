@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
-TABS = ("leaderboard", "charts", "robustness", "inspect", "compare", "about")
+TABS = ("leaderboard", "charts", "robustness", "reranking", "inspect", "compare", "about")
 BENCHMARKS = ("rb2", "llmbar", "demo")
 _ITEM_ID = re.compile(r"^[a-z0-9_]+:[a-z0-9_]+:[A-Za-z0-9_.\-]{1,120}$")
 

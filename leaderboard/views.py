@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from flip_store.comparisons import compare_runs
 from flip_store.length_report import length_report
 from flip_store.queries import find_items, item_detail, list_runs
+from flip_store.rerank_board import rerank_board
 from flip_store.robustness import robustness
 from harness_tasks.catalog import GROUP_DOMAINS
 from leaderboard.charts import CHART_IDS, chart_figures, featured_model
@@ -24,6 +25,7 @@ from leaderboard.compare_view import render_comparison
 from leaderboard.gains import FlipGain, RowKey, flip_gains
 from leaderboard.inspect_view import render_item
 from leaderboard.length_chart import length_accuracy_figure
+from leaderboard.rerank_view import rerank_figure, rerank_frame
 from leaderboard.robustness_view import robustness_figure, robustness_frame
 from leaderboard.store_reader import StoreReader
 from leaderboard.table_view import TableFilters, columns_for, leaderboard_frame, shown_domains
@@ -104,6 +106,15 @@ class LeaderboardViews:
             return robustness_frame(rows), robustness_figure(rows, benchmark)
 
         return self.reader.derived(("robustness", benchmark), build)
+
+    def reranking(self, benchmark: str) -> tuple[pd.DataFrame, go.Figure]:
+        """The Reranking tab: every reranking run beside the reference points on its prompts."""
+
+        def build() -> tuple[pd.DataFrame, go.Figure]:
+            rows = rerank_board(self.engine, benchmark)
+            return rerank_frame(rows), rerank_figure(rows, benchmark)
+
+        return self.reader.derived(("reranking", benchmark), build)
 
     def warm(self, benchmarks: Sequence[str] = tuple(BENCHMARK_DOMAINS)) -> None:
         """Read each benchmark's default table and charts once, so that the first visitor

@@ -52,6 +52,7 @@ TABS = (
     # the five figures of CHART_IDS and the accuracy-by-length figure (its own event)
     BrowserTab("charts", "Charts", "accuracy vs size", ".js-plotly-plot", len(CHART_IDS) + 1),
     BrowserTab("robustness", "Robustness", "Accuracy drop per probe", ".js-plotly-plot", 1),
+    BrowserTab("reranking", "Reranking", "Best-of-N reranking", ".js-plotly-plot", 1),
     BrowserTab("inspect", "Inspect", "Original instruction"),  # the first item is shown
     BrowserTab("compare", "Compare", "Pick two runs to compare."),
     BrowserTab("about", "Submit / About", "FLIP: small reward models by backward inference"),

@@ -46,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from flip_core.errors import FlipConfigError
     from flip_store.database import open_engine
     from flip_store.ingest import ingest_path
+    from flip_store.rerank_ingest import ingest_committed_reranks
 
     if args.limit is not None and args.limit < 1:
         raise FlipConfigError(f"--limit must be >= 1, got {args.limit}")
@@ -58,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"\nstoring the committed results in {committed} (already stored runs are kept)")
         report = ingest_path(engine, committed)
         status |= 1 if report.rejected else 0
+        # The committed reranking runs sit beside the lm-eval output (results/rerank).
+        print("\n".join(ingest_committed_reranks(engine, committed.parent / "rerank")))
     elif committed is not None:
         print(f"\nno committed results at {committed}; the board shows the demo run only")
     if args.no_serve:

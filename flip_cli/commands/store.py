@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -16,6 +17,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ingest.add_argument("path", help="an lm-eval output folder or results_*.json file")
     add_db_option(ingest)
     ingest.set_defaults(handler=run_ingest)
+
+    rerank = subparsers.add_parser(
+        "ingest-rerank",
+        help="store flip rerank output, checked against the input file it read",
+        description="Store a flip rerank output file (JSON Lines) as a reranking run: the "
+        "candidates and their reference scores come from --input, every row must match its "
+        "prompt there and every pick must follow from the row's scores. Re-ingesting an "
+        "identical file changes nothing.",
+    )
+    rerank.add_argument("results", type=Path, help="a flip rerank --output file")
+    rerank.add_argument("--input", type=Path, required=True, help="the file flip rerank read")
+    add_db_option(rerank)
+    rerank.set_defaults(handler=run_ingest_rerank)
 
     models = subparsers.add_parser("models", help="list the models in the store")
     add_db_option(models)
@@ -43,6 +57,17 @@ def run_ingest(args: argparse.Namespace) -> int:
         f"{len(report.skipped)} skipped, {len(report.rejected)} rejected"
     )
     return 1 if report.rejected else 0
+
+
+def run_ingest_rerank(args: argparse.Namespace) -> int:
+    from flip_store.database import open_engine
+    from flip_store.rerank_ingest import ingest_rerank
+
+    engine = open_engine(args.db, create=True)
+    done = ingest_rerank(engine, args.results, args.input)
+    state = "stored" if done.stored else "already stored"
+    print(f"{state}: {done.task} ({done.prompts} prompts, {done.refused} refused)")
+    return 0
 
 
 def run_models(args: argparse.Namespace) -> int:

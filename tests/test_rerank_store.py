@@ -1,0 +1,99 @@
+"""Reranking runs in the store: checked against their input, the board's reference points on
+the same prompts, the Reranking tab's table and figure, and the committed runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from flip_cli.main import main
+from flip_core.errors import FlipInputError
+from flip_store.database import open_engine
+from flip_store.rerank_board import rerank_board
+from flip_store.rerank_ingest import ingest_committed_reranks, ingest_rerank
+from leaderboard.rerank_view import rerank_figure, rerank_frame
+
+ROOT = Path(__file__).resolve().parent.parent
+PROMPTS = [
+    {
+        "id": f"crafted:p{k}",
+        "instruction": f"write something {k}",
+        "responses": ["short", "a much longer answer here", "mid length"],
+        "reference_scores": [20.0, 90.0, 50.0],
+    }
+    for k in range(3)
+]
+
+
+@pytest.fixture
+def reranked(tmp_path):
+    """An input file and the output of `flip rerank --method longest` over it."""
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(row) + "\n" for row in PROMPTS))
+    output = tmp_path / "longest.jsonl"
+    assert (
+        main(["rerank", "--input", str(source), "--method", "longest", "--output", str(output)])
+        == 0
+    )
+    return source, output
+
+
+def test_a_reranking_run_is_stored_with_reference_points_on_its_prompts(reranked, tmp_path):
+    source, output = reranked
+    engine = open_engine(f"sqlite:///{tmp_path / 'flip.db'}", create=True)
+    done = ingest_rerank(engine, output, source)
+    assert done.stored and done.prompts == 3 and done.refused == 0
+    assert not ingest_rerank(engine, output, source).stored  # the same file again: no change
+    (row,) = rerank_board(engine, "crafted")
+    assert row.method == "longest" and row.model == "baseline: always the longest"
+    assert row.picked.value == pytest.approx(90.0) and row.picked.n == 3  # the 1.9 candidate
+    assert row.oracle == pytest.approx(90.0) and row.oracle_hit_rate == 1.0
+    assert row.shortest == pytest.approx(20.0)
+    assert row.random_expected == pytest.approx((20 + 90 + 50) / 3)
+    frame = rerank_frame([row])
+    assert frame.iloc[0]["Prompts"] == 3 and frame.iloc[0]["oracle (same prompts)"] == 90.0
+    figure = rerank_figure([row], "crafted")
+    assert len(figure.data) == 5  # the picks and four reference points
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda row: row.update(picked_index=0), "does not follow from the scores"),
+        (lambda row: row.update(input_fingerprint="0" * 16), "differs from the input file"),
+        (lambda row: row.update(id="nope"), "not in the input file"),
+        (lambda row: row.pop("candidates"), "not a flip rerank result row"),
+    ],
+)
+def test_a_tampered_output_is_refused_and_nothing_is_stored(reranked, tmp_path, edit, message):
+    source, output = reranked
+    rows = [json.loads(line) for line in output.read_text().splitlines()]
+    edit(rows[1])
+    output.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    engine = open_engine(f"sqlite:///{tmp_path / 'flip.db'}", create=True)
+    with pytest.raises(FlipInputError, match=message):
+        ingest_rerank(engine, output, source)
+    assert rerank_board(engine, "crafted") == []
+
+
+def test_the_cli_stores_a_run_and_says_so(reranked, tmp_path, capsys):
+    source, output = reranked
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert main(["ingest-rerank", str(output), "--input", str(source), "--db", db]) == 0
+    assert "stored: rerank_longest_" in capsys.readouterr().out
+    assert (
+        main(["ingest-rerank", str(tmp_path / "missing.jsonl"), "--input", str(source), "--db", db])
+        == 2
+    )
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_the_committed_reranking_runs_store_and_match_the_readme(tmp_path, real_data_dir):
+    engine = open_engine(f"sqlite:///{tmp_path / 'flip.db'}", create=True)
+    lines = ingest_committed_reranks(engine, ROOT / "results" / "rerank")
+    assert all(line.startswith("stored") for line in lines), lines
+    rows = {row.method: row for row in rerank_board(engine, "alpacaeval_bon")}
+    assert rows["longest"].picked.format(percent=False, digits=2) == "40.54 [32.12, 48.77]"
+    assert rows["longest"].oracle == pytest.approx(62.09, abs=0.005)
