@@ -5,10 +5,7 @@
 # lets an interrupted task resume without asking the model again for answered requests.
 #   usage: bash results/commands/llmbar_bundled_cpu.sh [TASK ...]
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-: "${FLIP_DATA_DIR:=$(cd .. && pwd)/shared/data}"
-export FLIP_DATA_DIR HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
-model_dir=$(.venv/bin/python -c "from flip_core.models import bundled_model_dir; print(bundled_model_dir())")
+source "$(dirname "$0")/_bundled_lm_eval.sh"
 tasks=("$@")
 if [ ${#tasks[@]} -eq 0 ]; then
   for method in flip judge_pointwise judge_listwise flipll; do
@@ -20,11 +17,5 @@ for task in "${tasks[@]}"; do
   if compgen -G "${out}/*/results_*.json" > /dev/null; then echo "skip ${task} (done)"; continue; fi
   rm -rf "${out}"
   echo "run ${task}"
-  .venv/bin/lm_eval --model hf \
-    --model_args "pretrained=${model_dir},dtype=float32" \
-    --device cpu --batch_size 8 \
-    --tasks "${task}" --include_path harness_tasks/tasks \
-    --apply_chat_template --log_samples --output_path "${out}" \
-    --use_cache "results/cache/llmbar-smollm2-135m-cpu-${task}" \
-    --metadata '{"profile": "cpu"}'
+  run_bundled_task "${task}" "${out}" "results/cache/llmbar-smollm2-135m-cpu-${task}"
 done

@@ -8,10 +8,7 @@
 # also lets an interrupted run resume. Re-running skips finished tasks.
 #   usage: bash results/commands/llmbar_probes_cpu.sh [TASK ...]
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-: "${FLIP_DATA_DIR:=$(cd .. && pwd)/shared/data}"
-export FLIP_DATA_DIR HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
-model_dir=$(.venv/bin/python -c "from flip_core.models import bundled_model_dir; print(bundled_model_dir())")
+source "$(dirname "$0")/_bundled_lm_eval.sh"
 raw=results/raw/llmbar-smollm2-135m-cpu
 tasks=("$@")
 if [ ${#tasks[@]} -eq 0 ]; then
@@ -29,11 +26,5 @@ for task in "${tasks[@]}"; do
   .venv/bin/flip cache seed "${raw}/${clean}" --cache "${cache}"
   rm -rf "${out}"
   echo "run ${task}"
-  .venv/bin/lm_eval --model hf \
-    --model_args "pretrained=${model_dir},dtype=float32" \
-    --device cpu --batch_size 8 \
-    --tasks "${task}" --include_path harness_tasks/tasks \
-    --apply_chat_template --log_samples --output_path "${out}" \
-    --use_cache "${cache}" \
-    --metadata '{"profile": "cpu"}'
+  run_bundled_task "${task}" "${out}" "${cache}"
 done
