@@ -21,12 +21,15 @@ reward wrapper compute the derived values the same way.
 
 from __future__ import annotations
 
+import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from flip_core.errors import FlipInputError
+from flip_core.errors import FlipConfigError, FlipInputError
+from flip_core.prompts import STOP_STRINGS
 
 LogLikelihood = tuple[float, bool]
 """What a loglikelihood request returns: (summed log-probability, whether greedy decoding
@@ -135,3 +138,64 @@ def read_loglikelihood(value: Any) -> LogLikelihood:
     if raw_greedy in ("True", "False"):
         return logprob, raw_greedy == "True"
     raise FlipInputError(f"is_greedy {raw_greedy!r} is not a boolean")
+
+
+# --- the teacher-forced request ---------------------------------------------------------
+
+END_OF_TURN_MARKERS = (*STOP_STRINGS, "<|endoftext|>")
+"""Markers that end an assistant turn in common chat templates: the generation tasks' stop
+strings, plus the end-of-sequence token some templates (OLMo 2) close an assistant turn with."""
+_NEXT_TURN_PROBE = "FLIP-LIKELIHOOD-NEXT-TURN-PROBE"
+
+_logger = logging.getLogger(__name__)
+ChatTemplate = Callable[..., str]
+
+
+def likelihood_request(
+    chat_template: ChatTemplate, messages: list[dict[str, str]], answer: str
+) -> tuple[str, str]:
+    """``(context, continuation)`` that score ``answer`` as the model's whole assistant turn.
+
+    ``chat_template`` is lm-eval's hook (``lm.apply_chat_template``): with
+    ``add_generation_prompt=False`` it renders the last message *open*, cut right after its
+    content (transformers' ``continue_final_message``), so it cannot show how a turn ends. So:
+
+    1. context = the conversation with the generation prompt: it ends exactly where the
+       assistant's turn starts;
+    2. the conversation plus an assistant message holding ``answer``, rendered open, must
+       start with the context; what follows the context is the turn's text (the answer as the
+       template writes it, e.g. after a template's own empty thinking block);
+    3. the same plus a probe user turn shows what comes after the answer: when that starts
+       with a known end-of-turn marker (``END_OF_TURN_MARKERS``), the marker is part of the
+       continuation, so the score is the probability that the answer is the *whole* turn,
+       not just its beginning. Otherwise the continuation ends with the answer (logged).
+    """
+    assistant = {"role": "assistant", "content": answer}
+    context = chat_template(messages, add_generation_prompt=True)
+    answered = chat_template([*messages, assistant], add_generation_prompt=False)
+    if not answered.startswith(context):
+        raise FlipConfigError(
+            "flipll: this chat template does not render an assistant answer as its generation "
+            "prompt followed by the answer, so the instruction cannot be scored as the "
+            "assistant's whole turn"
+        )
+    probe = chat_template(
+        [*messages, assistant, {"role": "user", "content": _NEXT_TURN_PROBE}],
+        add_generation_prompt=False,
+    )
+    marker = ""
+    if probe.startswith(answered):
+        after = probe[len(answered) :]
+        marker = next((m for m in END_OF_TURN_MARKERS if after.startswith(m)), "")
+    if not marker:
+        _warn_no_end_of_turn_marker()
+    return context, answered[len(context) :] + marker
+
+
+@lru_cache(maxsize=1)
+def _warn_no_end_of_turn_marker() -> None:
+    """Once per process, not once per request."""
+    _logger.warning(
+        "flipll: no known end-of-turn marker after an assistant turn in this chat template; "
+        "the continuation is the instruction without one"
+    )

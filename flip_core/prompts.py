@@ -192,3 +192,9 @@ def listwise_messages(instruction: str, responses: list[str]) -> Conversation:
         numbered_responses=numbered,
         last_index=str(len(responses) - 1),
     )
+
+
+# Stop strings: lm-eval's default would cut every output at its first blank line, and JSON
+# answers contain blank lines. The backends also stop at the model's end-of-sequence token;
+# these add the end-of-turn markers of common chat templates whose tokenizer's EOS differs.
+STOP_STRINGS = ("<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|end|>", "</s>")

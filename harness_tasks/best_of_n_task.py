@@ -24,19 +24,16 @@ where the context is the chat-templated reconstruction prompt up to and includin
 generation prompt (the point where the assistant's turn starts), and the continuation is the
 whole assistant turn holding exactly the original instruction, as the model's own chat
 template renders it, followed by the template's end-of-turn marker (see
-:func:`likelihood_request`). lm-eval's HF and vLLM back ends move trailing whitespace of a
-context onto its continuation before tokenising (``TemplateLM._encode_pair``), so with
-templates whose generation prompt ends in a newline (ChatML's ``<|im_start|>assistant\n``) the
-summed log-probability also covers that newline: the template's own, nearly certain token,
-the same in every request of an item.
+:func:`flip_core.likelihood.likelihood_request`). lm-eval's HF and vLLM back ends move trailing
+whitespace of a context onto its continuation before tokenising (``TemplateLM._encode_pair``),
+so with templates whose generation prompt ends in a newline (ChatML's
+``<|im_start|>assistant\n``) the summed log-probability also covers that newline: the
+template's own, nearly certain token, the same in every request of an item.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
 from copy import deepcopy
-from functools import lru_cache
 from typing import Any
 
 import datasets
@@ -46,7 +43,7 @@ from lm_eval.api.task import ConfigurableTask
 
 from flip_core.benchmarks import load_benchmark
 from flip_core.errors import FlipConfigError
-from flip_core.likelihood import LIKELIHOOD_METRICS, item_metrics
+from flip_core.likelihood import LIKELIHOOD_METRICS, item_metrics, likelihood_request
 from flip_core.logged_samples import document_item, item_document
 from flip_core.methods import FlipLikelihoodMethod, FlipMethod, Method, get_method
 from flip_core.probes import PROBES, apply_probe
@@ -59,7 +56,6 @@ from flip_core.sampled import (
     sampled_metrics,
 )
 from flip_core.selection import is_strictly_correct, tie_aware_credit
-from harness_tasks.catalog import STOP_STRINGS
 
 SHUFFLE_SEED = 1234
 HARNESS_PROFILES = ("default", "cpu")
@@ -67,64 +63,6 @@ HARNESS_PROFILES = ("default", "cpu")
 
 COMMON_METRICS = ("acc", "acc_ci_low", "acc_ci_high", "acc_tie_aware", "parse_fail_rate")
 FLIP_METRICS = ("mean_reward_chosen", "mean_reward_rejected")
-
-END_OF_TURN_MARKERS = (*STOP_STRINGS, "<|endoftext|>")
-"""Markers that end an assistant turn in common chat templates: the generation tasks' stop
-strings, plus the end-of-sequence token some templates (OLMo 2) close an assistant turn with."""
-_NEXT_TURN_PROBE = "FLIP-LIKELIHOOD-NEXT-TURN-PROBE"
-
-_logger = logging.getLogger(__name__)
-ChatTemplate = Callable[..., str]
-
-
-def likelihood_request(
-    chat_template: ChatTemplate, messages: list[dict[str, str]], answer: str
-) -> tuple[str, str]:
-    """``(context, continuation)`` that score ``answer`` as the model's whole assistant turn.
-
-    ``chat_template`` is lm-eval's hook (``lm.apply_chat_template``): with
-    ``add_generation_prompt=False`` it renders the last message *open*, cut right after its
-    content (transformers' ``continue_final_message``), so it cannot show how a turn ends. So:
-
-    1. context = the conversation with the generation prompt: it ends exactly where the
-       assistant's turn starts;
-    2. the conversation plus an assistant message holding ``answer``, rendered open, must
-       start with the context; what follows the context is the turn's text (the answer as the
-       template writes it, e.g. after a template's own empty thinking block);
-    3. the same plus a probe user turn shows what comes after the answer: when that starts
-       with a known end-of-turn marker (``END_OF_TURN_MARKERS``), the marker is part of the
-       continuation, so the score is the probability that the answer is the *whole* turn,
-       not just its beginning. Otherwise the continuation ends with the answer (logged).
-    """
-    assistant = {"role": "assistant", "content": answer}
-    context = chat_template(messages, add_generation_prompt=True)
-    answered = chat_template([*messages, assistant], add_generation_prompt=False)
-    if not answered.startswith(context):
-        raise FlipConfigError(
-            "flipll: this chat template does not render an assistant answer as its generation "
-            "prompt followed by the answer, so the instruction cannot be scored as the "
-            "assistant's whole turn"
-        )
-    probe = chat_template(
-        [*messages, assistant, {"role": "user", "content": _NEXT_TURN_PROBE}],
-        add_generation_prompt=False,
-    )
-    marker = ""
-    if probe.startswith(answered):
-        after = probe[len(answered) :]
-        marker = next((m for m in END_OF_TURN_MARKERS if after.startswith(m)), "")
-    if not marker:
-        _warn_no_end_of_turn_marker()
-    return context, answered[len(context) :] + marker
-
-
-@lru_cache(maxsize=1)
-def _warn_no_end_of_turn_marker() -> None:
-    """Once per process, not once per request."""
-    _logger.warning(
-        "flipll: no known end-of-turn marker after an assistant turn in this chat template; "
-        "the continuation is the instruction without one"
-    )
 
 
 class BestOfNTask(ConfigurableTask):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from flip_core.methods import METHOD_NAMES, get_method
 from flip_core.probes import PROBES
+from flip_core.prompts import STOP_STRINGS
 from flip_core.sampled import SAMPLE_COUNT, SAMPLE_TEMPERATURE, SAMPLED_VARIANT
 
 TASK_DIR = Path(__file__).resolve().parent / "tasks"
@@ -59,11 +60,6 @@ VARIANT_NOTES = {
         for probe in PROBES
     },
 }
-
-# Stop strings: lm-eval's default would cut every output at its first blank line, and JSON
-# answers contain blank lines. The backends also stop at the model's end-of-sequence token;
-# these add the end-of-turn markers of common chat templates whose tokenizer's EOS differs.
-STOP_STRINGS = ("<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|end|>", "</s>")
 
 
 @dataclass(frozen=True)

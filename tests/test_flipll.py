@@ -18,11 +18,18 @@ from sqlalchemy.orm import Session
 
 from flip_core.errors import FlipConfigError, FlipInputError
 from flip_core.items import Item
-from flip_core.likelihood import derive, item_metrics, per_token_mean, pmi, read_loglikelihood
+from flip_core.likelihood import (
+    _warn_no_end_of_turn_marker,
+    derive,
+    item_metrics,
+    likelihood_request,
+    per_token_mean,
+    pmi,
+    read_loglikelihood,
+)
 from flip_core.methods import FlipLikelihoodMethod, get_method
 from flip_core.prompts import flip_messages
 from flip_core.selection import is_strictly_correct, pick_best
-from harness_tasks.best_of_n_task import _warn_no_end_of_turn_marker, likelihood_request
 from harness_tasks.catalog import TASK_DIR
 
 CANDIDATES = ("GOOD answer", "fine answer", "weak answer", "bad answer")

@@ -7,7 +7,7 @@ and parse outputs, so the same scorer runs on transformers (CPU or GPU) or vLLM 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -62,6 +62,37 @@ def render_prompt(tokenizer: Any, conversation: Conversation) -> str:
         add_generation_prompt=True,
         **chat_template_kwargs(tokenizer),
     )
+
+
+def chat_template_hook(tokenizer: Any) -> Callable[..., str]:
+    """``(messages, add_generation_prompt) -> text`` as lm-eval's HF model renders chats: with
+    the generation prompt, or with the last (assistant) message left open, cut right after its
+    content (transformers' ``continue_final_message``). FLIP-likelihood's request builder
+    (:func:`flip_core.likelihood.likelihood_request`) relies on exactly this, so a reranker
+    scores the same (context, continuation) text as the ``flipll`` harness tasks."""
+
+    def render(messages: list[dict[str, str]], add_generation_prompt: bool = True) -> str:
+        return tokenizer.apply_chat_template(
+            messages,
+            tokenize=False,
+            add_generation_prompt=add_generation_prompt,
+            continue_final_message=not add_generation_prompt,
+            **chat_template_kwargs(tokenizer),
+        )
+
+    return render
+
+
+class LikelihoodBackend(Protocol):
+    """Teacher-forced scoring: the summed log-probability of each continuation after its
+    context (FLIP-likelihood's only model call; no token is generated)."""
+
+    model_name: str
+    tokenizer: Any
+
+    def loglikelihood(
+        self, requests: Sequence[tuple[str, str]], progress: bool = True
+    ) -> list[float]: ...
 
 
 class ChatTemplateBackend(ABC):

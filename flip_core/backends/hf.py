@@ -101,6 +101,35 @@ class TransformersBackend(ChatTemplateBackend):
                 bar.update(len(batch_indices))
         return results
 
+    def loglikelihood(
+        self, requests: Sequence[tuple[str, str]], progress: bool = True
+    ) -> list[float]:
+        """The summed log-probability of each ``(context, continuation)``'s continuation,
+        tokenised as lm-eval does (``TemplateLM._encode_pair``: trailing whitespace of the
+        context moves to the continuation; the continuation's tokens are those of
+        ``context + continuation`` after the context's), so the ``flipll`` tasks and the
+        reranker give the same numbers. One sequence per forward pass: no padding to
+        misplace positions, and a CPU gains little from batching teacher-forced passes."""
+        import torch
+
+        scores = []
+        for context, continuation in tqdm(
+            requests, desc="scoring", unit="request", disable=not progress
+        ):
+            spaces = len(context) - len(context.rstrip())
+            if spaces:
+                context, continuation = context[:-spaces], context[-spaces:] + continuation
+            context_ids = self.tokenizer(context, add_special_tokens=False)["input_ids"]
+            whole = self.tokenizer(context + continuation, add_special_tokens=False)["input_ids"]
+            targets = torch.tensor(whole[len(context_ids) :], device=self.device)
+            if not len(targets) or not context_ids:
+                raise FlipModelError("a likelihood request needs a context and a continuation")
+            with torch.inference_mode():
+                logits = self.model(torch.tensor([whole], device=self.device)).logits[0]
+            predicted = torch.log_softmax(logits[len(context_ids) - 1 : -1].float(), dim=-1)
+            scores.append(float(predicted.gather(1, targets[:, None]).sum()))
+        return scores
+
     def _generation_kwargs(self, profile: DecodingProfile) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "max_new_tokens": profile.max_new_tokens,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-RERANK_METHODS = ("flip", "judge_pointwise", "longest", "shortest", "random")
-MODEL_METHODS = ("flip", "judge_pointwise")
+RERANK_METHODS = ("flip", "flipll", "judge_pointwise", "longest", "shortest", "random")
+MODEL_METHODS = ("flip", "flipll", "judge_pointwise")
 
 DEFAULT_MAX_CANDIDATE_CHARS = 3500
 """Characters of item text one model call may show, by default.

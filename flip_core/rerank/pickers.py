@@ -242,6 +242,59 @@ class PointwiseJudgeReranker(_ModelReranker):
         return results
 
 
+class FlipLikelihoodReranker(_ModelReranker):
+    """``flipll`` (FLIP-likelihood, this project's extension): a candidate's score is the
+    teacher-forced log-probability of the original instruction as the model's whole answer to
+    FLIP's question about it (:class:`flip_core.methods.FlipLikelihoodMethod`'s calls and
+    :func:`flip_core.likelihood.likelihood_request`'s text, as the ``flipll`` tasks score it).
+    Nothing is generated, so the decoding profile only names the run; one more request per
+    prompt scores the instruction after an empty response, for the PMI kept in each row."""
+
+    name = "flipll"
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        from flip_core.methods import get_method
+
+        super().__init__(*args, **kw)
+        self.method = get_method("flipll")
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return self._base_settings(self.method.template)
+
+    def score(self, batch: Sequence[FittedPrompt]) -> list[PromptScores]:
+        from flip_core.backends.base import chat_template_hook
+        from flip_core.items import Item
+        from flip_core.likelihood import likelihood_request
+
+        backend = self.generator
+        if not hasattr(backend, "loglikelihood"):
+            raise FlipConfigError(
+                f"flipll reranking needs teacher-forced scoring, which the {self.backend_name} "
+                "backend does not offer; use --backend hf"
+            )
+        render = chat_template_hook(backend.tokenizer)
+        calls = [self.method.calls(Item(f.prompt.id, f.prompt.instruction, f.shown)) for f in batch]
+        requests = [
+            likelihood_request(render, [dict(m) for m in call.conversation], call.continuation)
+            for prompt_calls in calls
+            for call in prompt_calls
+        ]
+        logprobs = backend.loglikelihood(requests, progress=False)
+        results, start = [], 0
+        for prompt_calls in calls:
+            values = logprobs[start : start + len(prompt_calls)]
+            start += len(prompt_calls)
+            *candidates, reference = values
+            results.append(
+                PromptScores(
+                    list(candidates),
+                    [{"logprob": v, "pmi": v - reference} for v in candidates],
+                )
+            )
+        return results
+
+
 def make_reranker(
     method: str,
     *,
@@ -276,4 +329,6 @@ def make_reranker(
     args = (decoding, model_label, backend_name, max_candidate_chars, generator, load_generator)
     if method == "flip":
         return FlipReranker(*args, similarity=similarity, on_parse_failure=on_parse_failure)
+    if method == "flipll":
+        return FlipLikelihoodReranker(*args)
     return PointwiseJudgeReranker(*args)
