@@ -107,7 +107,8 @@ def ingest_rerank(engine: Engine, results: Path, input_file: Path) -> RerankInge
             package_version=package_version,
             generation_settings=settings,
             ingested_at=datetime.now(UTC),
-            token_count_method="tokenizer",
+            # flip rerank counts generated tokens with the backend's tokenizer
+            token_count_method="none" if method in MODEL_FREE else "tokenizer",
             source_path=str(results),
         )
         session.add(run)
