@@ -516,6 +516,19 @@ def _cell_text(cell: Cell) -> str:
     return text + (" (limited)" if cell.limited else "")
 
 
+def interval_error_bars(
+    points: Sequence[tuple[float, float, float] | None], scale: float = 100.0
+) -> dict:
+    """Asymmetric plotly error bars from ``(value, low, high)`` per point (None: no bar),
+    times ``scale`` (100: fractions shown as percentage points)."""
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": [None if p is None else (p[2] - p[0]) * scale for p in points],
+        "arrayminus": [None if p is None else (p[0] - p[1]) * scale for p in points],
+    }
+
+
 def _cell_error_bars(cells: Sequence[Cell | None]) -> dict | None:
     """Asymmetric error bars (percentage points) from the cells' intervals; None if none has one."""
     plus = [

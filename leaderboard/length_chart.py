@@ -24,6 +24,7 @@ from leaderboard.charts import (
     INTERVAL_NOTE,
     distinct_labels,
     empty_figure,
+    interval_error_bars,
     titled_figure,
 )
 from leaderboard.escaping import escape_text
@@ -70,23 +71,17 @@ def _row_trace(
         mode="lines+markers",
         name=(BASELINE_LABELS.get(head.method) if baseline else None) or escape_text(label),
         line={"dash": "dash", "color": "#444", "width": 1} if baseline else None,
-        error_y=None if baseline else _error_bars(row.accuracy),
+        error_y=None
+        if baseline
+        else interval_error_bars(
+            [None if a is None else (a.value, a.low, a.high) for a in row.accuracy]
+        ),
         hovertext=[
             _hover(row, bucket, accuracy)
             for bucket, accuracy in zip(buckets, row.accuracy, strict=True)
         ],
         hoverinfo="text",
     )
-
-
-def _error_bars(accuracy: tuple[Interval | None, ...]) -> dict:
-    """Asymmetric error bars in percentage points from each bucket's interval."""
-    return {
-        "type": "data",
-        "symmetric": False,
-        "array": [None if a is None else (a.high - a.value) * 100 for a in accuracy],
-        "arrayminus": [None if a is None else (a.value - a.low) * 100 for a in accuracy],
-    }
 
 
 def _hover(row: LengthAccuracyRow, bucket: LengthBucket, accuracy: Interval | None) -> str:

@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from flip_store.rerank_board import RerankRow
-from leaderboard.charts import EMPTY_MESSAGE, empty_figure, titled_figure
+from leaderboard.charts import EMPTY_MESSAGE, empty_figure, interval_error_bars, titled_figure
 from leaderboard.escaping import escape_text
 
 RERANK_BENCHMARKS = ("alpacaeval_bon",)
@@ -71,12 +71,9 @@ def rerank_figure(rows: Sequence[RerankRow], benchmark: str) -> go.Figure:
             x=labels,
             y=[row.picked.value for row in rows],
             name="picks",
-            error_y={
-                "type": "data",
-                "symmetric": False,
-                "array": [row.picked.high - row.picked.value for row in rows],
-                "arrayminus": [row.picked.value - row.picked.low for row in rows],
-            },
+            error_y=interval_error_bars(
+                [(row.picked.value, row.picked.low, row.picked.high) for row in rows], scale=1.0
+            ),
             hovertext=[
                 f"{label}<br>mean {row.picked.format(percent=False)}, run {row.run_id}"
                 for label, row in zip(labels, rows, strict=True)

@@ -16,7 +16,13 @@ import plotly.graph_objects as go
 
 from flip_core.probes import PROBES
 from flip_store.robustness import ProbeDrop, RobustnessRow
-from leaderboard.charts import EMPTY_MESSAGE, distinct_labels, empty_figure, titled_figure
+from leaderboard.charts import (
+    EMPTY_MESSAGE,
+    distinct_labels,
+    empty_figure,
+    interval_error_bars,
+    titled_figure,
+)
 from leaderboard.escaping import escape_text
 
 PROBE_LABELS = {
@@ -67,16 +73,9 @@ def robustness_figure(rows: Sequence[RobustnessRow], benchmark: str) -> go.Figur
                 x=[PROBE_LABELS[p] for p in probes],
                 y=[None if d is None else d.drop * 100 for d in drops],
                 name=escape_text(label),
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": [
-                        None if d is None else (d.drop_interval[1] - d.drop) * 100 for d in drops
-                    ],
-                    "arrayminus": [
-                        None if d is None else (d.drop - d.drop_interval[0]) * 100 for d in drops
-                    ],
-                },
+                error_y=interval_error_bars(
+                    [None if d is None else (d.drop, *d.drop_interval) for d in drops]
+                ),
                 hovertext=[_hover(label, d) for d in drops],
                 hoverinfo="text",
                 _validate=False,
