@@ -15,10 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
-import plotly.graph_objects as go
-import plotly.io as pio
 from plotly.colors import qualitative
 
 from flip_core.methods import METHOD_NAMES
@@ -26,6 +23,7 @@ from flip_store.queries import Cell, LeaderboardRow
 from leaderboard.escaping import escape_text
 from leaderboard.gains import FlipGain, RowKey, flip_gains
 from leaderboard.gains import domain_average as _average
+from leaderboard.plot_spec import PlotSpec
 from leaderboard.table_view import DOMAIN_LABELS
 
 CHART_IDS = ("accuracy_vs_size", "domain_bars", "flip_gain", "parse_failures", "cost_vs_accuracy")
@@ -42,10 +40,6 @@ LIKELIHOOD_COST_NOTE = (
     "candidate plus one reference pass per item (forward_passes_per_item in the store)"
 )
 
-# Applying a named template deep-copies and re-validates it on every figure (about 40 ms each,
-# most of the Charts tab's time); a template taken once as plain JSON and set without
-# validation costs nothing. plotly.js receives the same template either way.
-_TEMPLATE = pio.templates["plotly_white"].to_plotly_json()
 _SYMBOL, _LIMITED_SYMBOL = "circle", "x"
 _PATTERN, _LIMITED_PATTERN = "", "/"
 _GAIN_COLORS = {1: "#2ca02c", 0: "#7f7f7f", -1: "#d62728"}
@@ -61,7 +55,7 @@ def chart_figures(
     domains: Sequence[str],
     model: str | None = None,
     gains: Mapping[RowKey, FlipGain] | None = None,
-) -> dict[str, go.Figure]:
+) -> dict[str, PlotSpec]:
     """Every Charts-tab figure for ``rows`` over ``domains``, keyed by :data:`CHART_IDS`.
 
     ``gains`` (from :func:`leaderboard.gains.flip_gains`, with the paired test) is computed
@@ -76,7 +70,7 @@ def chart_figures(
     }
 
 
-def accuracy_by_size_figure(rows: Sequence[LeaderboardRow], domains: Sequence[str]) -> go.Figure:
+def accuracy_by_size_figure(rows: Sequence[LeaderboardRow], domains: Sequence[str]) -> PlotSpec:
     """Domain-average accuracy against parameters (log axis), one trace per method.
 
     A row counts only with every selected domain; models of unknown size are left out and
@@ -97,14 +91,14 @@ def accuracy_by_size_figure(rows: Sequence[LeaderboardRow], domains: Sequence[st
     _add_method_scatters(fig, rows, points, domains, _billions)
     sizes = [_billions(r) for r in points]
     _add_reference_lines(fig, rows, domains, (min(sizes) / 1.5, max(sizes) * 1.5))
-    fig.update_xaxes(type="log", title_text="Model size (billions of parameters, log scale)")
-    fig.update_yaxes(title_text=_accuracy_axis(domains), rangemode="tozero")
+    fig.update_xaxes(type="log", title={"text": "Model size (billions of parameters, log scale)"})
+    fig.update_yaxes(title={"text": _accuracy_axis(domains)}, rangemode="tozero")
     return fig
 
 
 def domain_bars_figure(
     rows: Sequence[LeaderboardRow], domains: Sequence[str], model: str | None = None
-) -> go.Figure:
+) -> PlotSpec:
     """Accuracy per domain for one model, a bar per method (FLIP beside the judges).
 
     ``model`` defaults to the model run with the most methods on the selected domains.
@@ -130,41 +124,38 @@ def domain_bars_figure(
     for row, name in zip(series, distinct_labels(series, lambda r: r.method), strict=True):
         cells = [row.domains.get(d) for d in domains]
         fig.add_trace(
-            _bar(
-                x=categories,
-                y=[_percent(cell.value) if cell else None for cell in cells],
-                name=escape_text(name),
-                marker={
-                    "color": colors[row.method],
-                    "pattern": {"shape": [_bar_pattern(cell) for cell in cells]},
-                },
-                error_y=_cell_error_bars(cells),
-                hovertext=[
-                    _hover(row, [d]) if cell else "" for d, cell in zip(domains, cells, strict=True)
-                ],
-                hoverinfo="text",
-            )
+            "bar",
+            x=categories,
+            y=[_percent(cell.value) if cell else None for cell in cells],
+            name=escape_text(name),
+            marker={
+                "color": colors[row.method],
+                "pattern": {"shape": [_bar_pattern(cell) for cell in cells]},
+            },
+            error_y=_cell_error_bars(cells),
+            hovertext=[
+                _hover(row, [d]) if cell else "" for d, cell in zip(domains, cells, strict=True)
+            ],
+            hoverinfo="text",
         )
     for row in rows:
         if row.is_baseline and row.method == "baseline_random":
             cells = [row.domains.get(d) for d in domains]
             fig.add_trace(
-                _scatter_trace(
-                    x=categories,
-                    y=[_percent(cell.value) if cell else None for cell in cells],
-                    mode="markers",
-                    name="chance",
-                    marker={"symbol": "line-ew", "size": 60, "line": {"width": 2, "color": "#444"}},
-                    hovertext=[
-                        _hover(row, [d]) if cell else ""
-                        for d, cell in zip(domains, cells, strict=True)
-                    ],
-                    hoverinfo="text",
-                )
+                "scatter",
+                x=categories,
+                y=[_percent(cell.value) if cell else None for cell in cells],
+                mode="markers",
+                name="chance",
+                marker={"symbol": "line-ew", "size": 60, "line": {"width": 2, "color": "#444"}},
+                hovertext=[
+                    _hover(row, [d]) if cell else "" for d, cell in zip(domains, cells, strict=True)
+                ],
+                hoverinfo="text",
             )
     fig.update_layout(barmode="group")
-    fig.update_xaxes(title_text="Domain")
-    fig.update_yaxes(title_text="Best-of-N accuracy (%)", rangemode="tozero")
+    fig.update_xaxes(title={"text": "Domain"})
+    fig.update_yaxes(title={"text": "Best-of-N accuracy (%)"}, rangemode="tozero")
     return fig
 
 
@@ -182,7 +173,7 @@ def flip_gain_figure(
     rows: Sequence[LeaderboardRow],
     domains: Sequence[str],
     gains: Mapping[RowKey, FlipGain] | None = None,
-) -> go.Figure:
+) -> PlotSpec:
     """FLIP's relative gain over the best judge of the same model and profile, a bar per model.
 
     The best-judge rule is :mod:`leaderboard.gains`' (the table's); hover names the judge, its
@@ -218,28 +209,27 @@ def flip_gain_figure(
         title, [*notes, f"relative to the best judge's average; {_domain_note(domains)}"]
     )
     fig.add_trace(
-        _bar(
-            x=[escape_text(label) for label in labels],
-            y=[relative for relative, _, _ in gains_shown],
-            marker={
-                "color": [_GAIN_COLORS[_sign(relative)] for relative, _, _ in gains_shown],
-                "pattern": {"shape": [_row_pattern(row, domains) for row in series]},
-            },
-            name="FLIP gain",
-            showlegend=False,
-            hovertext=[
-                _hover(row, domains, _judge_lines(gain, domains)) for _, row, gain in gains_shown
-            ],
-            hoverinfo="text",
-        )
+        "bar",
+        x=[escape_text(label) for label in labels],
+        y=[relative for relative, _, _ in gains_shown],
+        marker={
+            "color": [_GAIN_COLORS[_sign(relative)] for relative, _, _ in gains_shown],
+            "pattern": {"shape": [_row_pattern(row, domains) for row in series]},
+        },
+        name="FLIP gain",
+        showlegend=False,
+        hovertext=[
+            _hover(row, domains, _judge_lines(gain, domains)) for _, row, gain in gains_shown
+        ],
+        hoverinfo="text",
     )
-    fig.add_hline(y=0, line_color="#444", line_width=1)
-    fig.update_xaxes(title_text="Model (sorted by gain)")
-    fig.update_yaxes(title_text="FLIP gain over the best judge (% relative)")
+    fig.add_hline(0, color="#444", width=1)
+    fig.update_xaxes(title={"text": "Model (sorted by gain)"})
+    fig.update_yaxes(title={"text": "FLIP gain over the best judge (% relative)"})
     return fig
 
 
-def parse_failure_figure(rows: Sequence[LeaderboardRow]) -> go.Figure:
+def parse_failure_figure(rows: Sequence[LeaderboardRow]) -> PlotSpec:
     """Share of model calls whose output could not be parsed, grouped by model, a bar per method.
 
     The store reports this rate per row (mean over the row's domain runs), so it does not follow
@@ -274,32 +264,31 @@ def parse_failure_figure(rows: Sequence[LeaderboardRow]) -> go.Figure:
         traces.setdefault(name, []).append(row)
     for name, members in traces.items():
         fig.add_trace(
-            _bar(
-                x=[escape_text(group(r)) for r in members],
-                y=[_percent(r.parse_fail_rate) for r in members],
-                name=escape_text(name),
-                marker={
-                    "color": colors[members[0].method],
-                    "pattern": {"shape": [_row_pattern(r, list(r.domains)) for r in members]},
-                },
-                hovertext=[
-                    _hover(
-                        r,
-                        list(r.domains),
-                        [f"parse failures: {_percent(r.parse_fail_rate):.1f}% of calls"],
-                    )
-                    for r in members
-                ],
-                hoverinfo="text",
-            )
+            "bar",
+            x=[escape_text(group(r)) for r in members],
+            y=[_percent(r.parse_fail_rate) for r in members],
+            name=escape_text(name),
+            marker={
+                "color": colors[members[0].method],
+                "pattern": {"shape": [_row_pattern(r, list(r.domains)) for r in members]},
+            },
+            hovertext=[
+                _hover(
+                    r,
+                    list(r.domains),
+                    [f"parse failures: {_percent(r.parse_fail_rate):.1f}% of calls"],
+                )
+                for r in members
+            ],
+            hoverinfo="text",
         )
     fig.update_layout(barmode="group")
-    fig.update_xaxes(title_text="Model", categoryorder="category ascending")
-    fig.update_yaxes(title_text="Calls with no parseable output (%)", rangemode="tozero")
+    fig.update_xaxes(title={"text": "Model"}, categoryorder="category ascending")
+    fig.update_yaxes(title={"text": "Calls with no parseable output (%)"}, rangemode="tozero")
     return fig
 
 
-def cost_accuracy_figure(rows: Sequence[LeaderboardRow], domains: Sequence[str]) -> go.Figure:
+def cost_accuracy_figure(rows: Sequence[LeaderboardRow], domains: Sequence[str]) -> PlotSpec:
     """Domain-average accuracy against generated tokens per item, one trace per method."""
     title = "Accuracy against generation cost"
     empty = _empty_reason(rows, domains)
@@ -315,9 +304,9 @@ def cost_accuracy_figure(rows: Sequence[LeaderboardRow], domains: Sequence[str])
     costs = [_cost(r) for r in points]
     _add_reference_lines(fig, rows, domains, (min(costs), max(costs)))
     fig.update_xaxes(
-        title_text="Generated tokens per item (mean over the row's runs)", rangemode="tozero"
+        title={"text": "Generated tokens per item (mean over the row's runs)"}, rangemode="tozero"
     )
-    fig.update_yaxes(title_text=_accuracy_axis(domains), rangemode="tozero")
+    fig.update_yaxes(title={"text": _accuracy_axis(domains)}, rangemode="tozero")
     return fig
 
 
@@ -332,13 +321,13 @@ def _empty_reason(rows: Sequence[LeaderboardRow], domains: Sequence[str]) -> str
     return None
 
 
-def empty_figure(title: str, message: str) -> go.Figure:
+def empty_figure(title: str, message: str) -> PlotSpec:
     """A blank figure that says why it is blank (never an empty, silent plot)."""
-    fig = _new_figure()
+    fig = PlotSpec()
     fig.update_layout(
-        title_text=title,
-        xaxis_visible=False,
-        yaxis_visible=False,
+        title={"text": title},
+        xaxis={"visible": False},
+        yaxis={"visible": False},
         annotations=[
             {
                 "text": message,
@@ -354,25 +343,13 @@ def empty_figure(title: str, message: str) -> go.Figure:
     return fig
 
 
-def _new_figure() -> go.Figure:
-    return go.Figure(layout={"template": _TEMPLATE}, _validate=False)
-
-
-def _scatter_trace(**properties: Any) -> go.Scatter:
-    return go.Scatter(**properties, _validate=False)
-
-
-def _bar(**properties: Any) -> go.Bar:
-    return go.Bar(**properties, _validate=False)
-
-
-def titled_figure(title: str, notes: Sequence[str]) -> go.Figure:
+def titled_figure(title: str, notes: Sequence[str]) -> PlotSpec:
     """A figure with its title and, under it, a note line (what was averaged, what was left out)."""
-    fig = _new_figure()
+    fig = PlotSpec()
     fig.update_layout(
-        title_text=title,
+        title={"text": title},
         hovermode="closest",
-        legend_title_text="Method",
+        legend={"title": {"text": "Method"}},
         margin={"t": 100},
     )
     if notes:
@@ -390,15 +367,17 @@ def titled_figure(title: str, notes: Sequence[str]) -> go.Figure:
     return fig
 
 
-def _scatter(
+def _add_scatter(
+    fig: PlotSpec,
     series: Sequence[LeaderboardRow],
     domains: Sequence[str],
     x: Sequence[float],
     method: str,
     color: str,
-) -> go.Scatter:
+) -> None:
     """One method's points: domain-average accuracy (%), limited runs with their own symbol."""
-    return _scatter_trace(
+    fig.add_trace(
+        "scatter",
         x=list(x),
         y=[_percent(_average(r, domains)) for r in series],
         mode="markers",
@@ -417,7 +396,7 @@ def _scatter(
 
 
 def _add_reference_lines(
-    fig: go.Figure,
+    fig: PlotSpec,
     rows: Sequence[LeaderboardRow],
     domains: Sequence[str],
     x_range: tuple[float, float],
@@ -429,15 +408,14 @@ def _add_reference_lines(
             continue
         label = BASELINE_LABELS.get(row.method) or escape_text(row.model)
         fig.add_trace(
-            _scatter_trace(
-                x=list(x_range),
-                y=[_percent(average)] * 2,
-                mode="lines",
-                name=label,
-                line={"color": "#444", "dash": _BASELINE_DASH.get(row.method, "dash"), "width": 1},
-                hovertext=[_hover(row, domains)] * 2,
-                hoverinfo="text",
-            )
+            "scatter",
+            x=list(x_range),
+            y=[_percent(average)] * 2,
+            mode="lines",
+            name=label,
+            line={"color": "#444", "dash": _BASELINE_DASH.get(row.method, "dash"), "width": 1},
+            hovertext=[_hover(row, domains)] * 2,
+            hoverinfo="text",
         )
 
 
@@ -630,7 +608,7 @@ def _accuracy_axis(domains: Sequence[str]) -> str:
 
 
 def _add_method_scatters(
-    fig: go.Figure,
+    fig: PlotSpec,
     rows: Sequence[LeaderboardRow],
     points: Sequence[LeaderboardRow],
     domains: Sequence[str],
@@ -640,7 +618,7 @@ def _add_method_scatters(
     colors = _method_colors(rows)
     for method in _ordered_methods(points):
         series = sorted((r for r in points if r.method == method), key=lambda r: (x_of(r), r.model))
-        fig.add_trace(_scatter(series, domains, [x_of(r) for r in series], method, colors[method]))
+        _add_scatter(fig, series, domains, [x_of(r) for r in series], method, colors[method])
 
 
 def _complete_rows(

@@ -13,8 +13,6 @@ Model names, methods and profiles are untrusted: every such string passes throug
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
-
 from flip_core.length_buckets import LengthBucket
 from flip_core.selection import Interval
 from flip_store.length_report import LengthAccuracyRow, LengthReport
@@ -28,11 +26,12 @@ from leaderboard.charts import (
     titled_figure,
 )
 from leaderboard.escaping import escape_text
+from leaderboard.plot_spec import PlotSpec
 
 TITLE = "Accuracy by length of the chosen response"
 
 
-def length_accuracy_figure(report: LengthReport) -> go.Figure:
+def length_accuracy_figure(report: LengthReport) -> PlotSpec:
     """Strict accuracy (%) per length bucket, a line with 95% error bars per model and method.
 
     A report without rows (no full run of the benchmark) gives a figure that says so.
@@ -52,20 +51,27 @@ def length_accuracy_figure(report: LengthReport) -> go.Figure:
     )
     x = [f"{bucket.label}<br>items: {bucket.items}" for bucket in report.buckets]
     for row, label in zip(report.rows, labels, strict=True):
-        fig.add_trace(_row_trace(row, label, report.buckets, x))
-    fig.update_layout(legend_title_text="Model · method")
-    fig.update_xaxes(title_text="Length of the chosen response (quantile buckets, shortest first)")
-    fig.update_yaxes(title_text="Best-of-N accuracy (%)", rangemode="tozero")
+        _add_row_trace(fig, row, label, report.buckets, x)
+    fig.update_layout(legend={"title": {"text": "Model · method"}})
+    fig.update_xaxes(
+        title={"text": "Length of the chosen response (quantile buckets, shortest first)"}
+    )
+    fig.update_yaxes(title={"text": "Best-of-N accuracy (%)"}, rangemode="tozero")
     return fig
 
 
-def _row_trace(
-    row: LengthAccuracyRow, label: str, buckets: tuple[LengthBucket, ...], x: list[str]
-) -> go.Scatter:
+def _add_row_trace(
+    fig: PlotSpec,
+    row: LengthAccuracyRow,
+    label: str,
+    buckets: tuple[LengthBucket, ...],
+    x: list[str],
+) -> None:
     """One row's accuracy per bucket; baselines dashed and grey, without error bars."""
     head = row.leaderboard_row
     baseline = head.is_baseline
-    return go.Scatter(
+    fig.add_trace(
+        "scatter",
         x=x,
         y=[None if a is None else a.value * 100 for a in row.accuracy],
         mode="lines+markers",

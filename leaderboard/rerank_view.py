@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pandas as pd
-import plotly.graph_objects as go
 
 from flip_store.rerank_board import RerankRow
 from leaderboard.charts import EMPTY_MESSAGE, empty_figure, interval_error_bars, titled_figure
 from leaderboard.escaping import escape_text
+from leaderboard.plot_spec import PlotSpec
 
 RERANK_BENCHMARKS = ("alpacaeval_bon",)
 REFERENCE_POINTS = (
@@ -52,7 +52,7 @@ def rerank_frame(rows: Sequence[RerankRow]) -> pd.DataFrame:
     )
 
 
-def rerank_figure(rows: Sequence[RerankRow], benchmark: str) -> go.Figure:
+def rerank_figure(rows: Sequence[RerankRow], benchmark: str) -> PlotSpec:
     """A bar per run (mean reference score of its picks, with its interval) and, over each
     bar, the reference points on the same prompts as markers."""
     title = f"Best-of-N reranking ({escape_text(benchmark)})"
@@ -67,31 +67,27 @@ def rerank_figure(rows: Sequence[RerankRow], benchmark: str) -> go.Figure:
     )
     labels = [escape_text(f"{row.model} · {row.method} ({row.picked.n} prompts)") for row in rows]
     fig.add_trace(
-        go.Bar(
-            x=labels,
-            y=[row.picked.value for row in rows],
-            name="picks",
-            error_y=interval_error_bars(
-                [(row.picked.value, row.picked.low, row.picked.high) for row in rows], scale=1.0
-            ),
-            hovertext=[
-                f"{label}<br>mean {row.picked.format(percent=False)}, run {row.run_id}"
-                for label, row in zip(labels, rows, strict=True)
-            ],
-            hoverinfo="text",
-            _validate=False,
-        )
+        "bar",
+        x=labels,
+        y=[row.picked.value for row in rows],
+        name="picks",
+        error_y=interval_error_bars(
+            [(row.picked.value, row.picked.low, row.picked.high) for row in rows], scale=1.0
+        ),
+        hovertext=[
+            f"{label}<br>mean {row.picked.format(percent=False)}, run {row.run_id}"
+            for label, row in zip(labels, rows, strict=True)
+        ],
+        hoverinfo="text",
     )
     for label, field, symbol in REFERENCE_POINTS:
         fig.add_trace(
-            go.Scatter(
-                x=labels,
-                y=[getattr(row, field) for row in rows],
-                mode="markers",
-                name=label,
-                marker={"symbol": symbol, "size": 12, "color": "#444"},
-                _validate=False,
-            )
+            "scatter",
+            x=labels,
+            y=[getattr(row, field) for row in rows],
+            mode="markers",
+            name=label,
+            marker={"symbol": symbol, "size": 12, "color": "#444"},
         )
-    fig.update_yaxes(title_text="Mean reference score (AlpacaEval: win rate, %)")
+    fig.update_yaxes(title={"text": "Mean reference score (AlpacaEval: win rate, %)"})
     return fig

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pandas as pd
-import plotly.graph_objects as go
 
 from flip_core.probes import PROBES
 from flip_store.robustness import ProbeDrop, RobustnessRow
@@ -24,6 +23,7 @@ from leaderboard.charts import (
     titled_figure,
 )
 from leaderboard.escaping import escape_text
+from leaderboard.plot_spec import PlotSpec
 
 PROBE_LABELS = {
     "hack_append": "append a grader instruction",
@@ -51,7 +51,7 @@ def robustness_frame(rows: Sequence[RobustnessRow]) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
-def robustness_figure(rows: Sequence[RobustnessRow], benchmark: str) -> go.Figure:
+def robustness_figure(rows: Sequence[RobustnessRow], benchmark: str) -> PlotSpec:
     """Grouped bars: x = probe, one bar per model and method, y = drop in points with its
     paired interval."""
     title = f"Accuracy drop under each reward hack ({escape_text(benchmark)})"
@@ -69,21 +69,19 @@ def robustness_figure(rows: Sequence[RobustnessRow], benchmark: str) -> go.Figur
     for row, label in zip(rows, labels, strict=True):
         drops = [row.drops.get(probe) for probe in probes]
         fig.add_trace(
-            go.Bar(
-                x=[PROBE_LABELS[p] for p in probes],
-                y=[None if d is None else d.drop * 100 for d in drops],
-                name=escape_text(label),
-                error_y=interval_error_bars(
-                    [None if d is None else (d.drop, *d.drop_interval) for d in drops]
-                ),
-                hovertext=[_hover(label, d) for d in drops],
-                hoverinfo="text",
-                _validate=False,
-            )
+            "bar",
+            x=[PROBE_LABELS[p] for p in probes],
+            y=[None if d is None else d.drop * 100 for d in drops],
+            name=escape_text(label),
+            error_y=interval_error_bars(
+                [None if d is None else (d.drop, *d.drop_interval) for d in drops]
+            ),
+            hovertext=[_hover(label, d) for d in drops],
+            hoverinfo="text",
         )
-    fig.update_layout(barmode="group", legend_title_text="Model · method")
-    fig.update_xaxes(title_text="Probe (edits the rejected candidates only)")
-    fig.update_yaxes(title_text="Accuracy drop (points)", zeroline=True)
+    fig.update_layout(barmode="group", legend={"title": {"text": "Model · method"}})
+    fig.update_xaxes(title={"text": "Probe (edits the rejected candidates only)"})
+    fig.update_yaxes(title={"text": "Accuracy drop (points)"}, zeroline=True)
     return fig
 
 

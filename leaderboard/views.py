@@ -11,7 +11,7 @@ import threading
 from collections.abc import Sequence
 
 import pandas as pd
-import plotly.graph_objects as go
+from gradio.components.plot import PlotData
 from sqlalchemy import Engine
 
 from flip_store.comparisons import compare_runs
@@ -68,51 +68,51 @@ class LeaderboardViews:
 
     def charts(
         self, benchmark: str, domains: Sequence[str], include_limited: bool
-    ) -> list[go.Figure]:
-        """The Charts tab's figures, in :data:`leaderboard.charts.CHART_IDS` order."""
+    ) -> list[PlotData]:
+        """The Charts tab's figures, in :data:`leaderboard.charts.CHART_IDS` order, as the JSON
+        that ``gr.Plot`` hands to plotly.js (memoised as JSON, so a repeat view costs nothing)."""
         chosen = [d for d in BENCHMARK_DOMAINS[benchmark] if not domains or d in domains]
 
-        def build() -> list[go.Figure]:
+        def build() -> list[PlotData]:
             rows = self.reader.leaderboard(benchmark, include_limited=include_limited)
             figures = chart_figures(rows, chosen, gains=self.gains(rows, chosen))
-            return [figures[chart] for chart in CHART_IDS]
+            return [figures[chart].plot_data() for chart in CHART_IDS]
 
         # Building the figures is most of the tab's time at scale: kept until the store changes.
         return self.reader.derived(("charts", benchmark, tuple(chosen), include_limited), build)
 
     def length_chart(
         self, benchmark: str, domains: Sequence[str], include_limited: bool
-    ) -> go.Figure:
+    ) -> PlotData:
         """The Charts tab's accuracy-by-length figure, its own event beside the other figures
         (it reads per-item verdicts, which they do not need): the featured model's rows (the
         per-domain bars' model) and the length baselines, pooled over the selected domains."""
         chosen = [d for d in BENCHMARK_DOMAINS[benchmark] if not domains or d in domains]
 
-        def build() -> go.Figure:
+        def build() -> PlotData:
             rows = self.reader.leaderboard(benchmark, include_limited=include_limited)
             model = featured_model(rows, chosen)
             shown = [r for r in rows if r.is_baseline or r.model == model]
-            return length_accuracy_figure(
-                length_report(self.engine, benchmark, rows=shown, domains=chosen)
-            )
+            report = length_report(self.engine, benchmark, rows=shown, domains=chosen)
+            return length_accuracy_figure(report).plot_data()
 
         return self.reader.derived(("length", benchmark, tuple(chosen), include_limited), build)
 
-    def robustness(self, benchmark: str) -> tuple[pd.DataFrame, go.Figure]:
+    def robustness(self, benchmark: str) -> tuple[pd.DataFrame, PlotData]:
         """The Robustness tab: each method's paired accuracy drop under every probe."""
 
-        def build() -> tuple[pd.DataFrame, go.Figure]:
+        def build() -> tuple[pd.DataFrame, PlotData]:
             rows = robustness(self.engine, benchmark, BENCHMARK_DOMAINS[benchmark])
-            return robustness_frame(rows), robustness_figure(rows, benchmark)
+            return robustness_frame(rows), robustness_figure(rows, benchmark).plot_data()
 
         return self.reader.derived(("robustness", benchmark), build)
 
-    def reranking(self, benchmark: str) -> tuple[pd.DataFrame, go.Figure]:
+    def reranking(self, benchmark: str) -> tuple[pd.DataFrame, PlotData]:
         """The Reranking tab: every reranking run beside the reference points on its prompts."""
 
-        def build() -> tuple[pd.DataFrame, go.Figure]:
+        def build() -> tuple[pd.DataFrame, PlotData]:
             rows = rerank_board(self.engine, benchmark)
-            return rerank_frame(rows), rerank_figure(rows, benchmark)
+            return rerank_frame(rows), rerank_figure(rows, benchmark).plot_data()
 
         return self.reader.derived(("reranking", benchmark), build)
 

@@ -1,23 +1,39 @@
-"""Charts tab figures: axes, traces, values, skipped rows, FLIP gain, hover, escaping, empties."""
+"""Charts tab figures: axes, traces, values, skipped rows, FLIP gain, hover, escaping, empties.
+
+The app ships each figure as plain JSON (:class:`leaderboard.plot_spec.PlotSpec`); these tests
+read it back through plotly's full validation (``to_plotly``), so an invalid property fails
+here rather than silently in the browser.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import plotly.graph_objects as go
 import pytest
 
 from flip_store.queries import Cell, LeaderboardRow
-from leaderboard.charts import (
-    CHART_IDS,
-    EMPTY_MESSAGE,
-    accuracy_by_size_figure,
-    chart_figures,
-    cost_accuracy_figure,
-    domain_bars_figure,
-    flip_gain_figure,
-    parse_failure_figure,
-)
+from leaderboard import charts
+from leaderboard.charts import CHART_IDS, EMPTY_MESSAGE, chart_figures
+from leaderboard.plot_spec import PlotSpec
+
+
+def validated(build: Callable[..., PlotSpec]) -> Callable[..., go.Figure]:
+    """``build`` returning its figure as plotly validates and reads it."""
+    return lambda *args, **kwargs: build(*args, **kwargs).to_plotly()
+
+
+accuracy_by_size_figure = validated(charts.accuracy_by_size_figure)
+cost_accuracy_figure = validated(charts.cost_accuracy_figure)
+domain_bars_figure = validated(charts.domain_bars_figure)
+flip_gain_figure = validated(charts.flip_gain_figure)
+parse_failure_figure = validated(charts.parse_failure_figure)
+
+
+def validated_figures(rows: list[LeaderboardRow], domains: list[str]) -> dict[str, go.Figure]:
+    return {name: fig.to_plotly() for name, fig in chart_figures(rows, domains).items()}
+
 
 RB2 = ["focus", "factuality", "precise_if", "math"]
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -249,24 +265,26 @@ def test_hostile_names_reach_every_figure_only_escaped():
     ],
 )
 def test_no_model_rows_say_so_in_every_figure(rows):
-    for fig in chart_figures(rows, RB2).values():
+    for fig in validated_figures(rows, RB2).values():
         assert notes(fig) == EMPTY_MESSAGE
         assert not fig.data
 
 
 def test_no_domains_selected_is_not_an_error(rows):
-    for fig in chart_figures(rows, []).values():
+    for fig in validated_figures(rows, []).values():
         assert fig.layout.annotations  # a message, never an exception
 
 
-def test_figures_carry_the_white_template_and_pass_full_validation(rows):
-    """Figures are built without plotly's per-property validation (a third of a cold Charts
-    view); this is where every property they set is validated instead."""
-    import plotly.graph_objects as go
+def test_shipped_json_carries_the_white_template_and_passes_full_validation(rows):
+    """What gr.Plot receives is the figure's JSON: it must parse, carry the white template
+    itself (plotly.js knows no template names) and validate against plotly's schema."""
     import plotly.io as pio
 
     white = pio.templates["plotly_white"].layout.plot_bgcolor
     for domains in (RB2, RB2[:1], []):
         for name, fig in chart_figures(rows, domains).items():
-            assert fig.layout.template.layout.plot_bgcolor == white, name
-            go.Figure(fig.to_dict())  # raises ValueError on any invalid property
+            shipped = fig.plot_data()
+            assert shipped.type == "plotly", name
+            parsed = json.loads(shipped.plot)
+            assert parsed["layout"]["template"]["layout"]["plot_bgcolor"] == white, name
+            go.Figure(parsed)  # raises ValueError on any invalid property

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from harness_fakes import PLANTED_MARKUP
 
@@ -157,10 +159,11 @@ def test_length_chart_shows_the_featured_model_on_the_selected_domains(small_sto
 
     views = LeaderboardViews(small_store)
     figure = views.length_chart("llmbar", ["neighbor"], False)
-    names = [trace.name for trace in figure.data]
+    traces = json.loads(figure.plot)["data"]  # what gr.Plot hands to plotly.js
+    names = [trace["name"] for trace in traces]
     # the small store's one model: FLIP and the pairwise judge, plus the two length rules
     assert sum("flip" in n for n in names) == 1 and sum("judge_pairwise" in n for n in names) == 1
     assert {"always longest", "always shortest"} <= set(names)
-    model_trace = next(t for t in figure.data if "flip" in t.name)
-    assert all(y == 100.0 for y in model_trace.y if y is not None)  # the fake picks GOOD
+    model_trace = next(t for t in traces if "flip" in t["name"])
+    assert all(y == 100.0 for y in model_trace["y"] if y is not None)  # the fake picks GOOD
     assert views.length_chart("llmbar", ["neighbor"], False) is figure  # memoised

@@ -284,7 +284,7 @@ def strings(node) -> list[str]:
 
 
 def test_figure_has_a_trace_per_row_with_bucket_categories_and_intervals():
-    fig = length_accuracy_figure(hostile_report())
+    fig = length_accuracy_figure(hostile_report()).to_plotly()
     assert len(fig.data) == 3
     model = fig.data[0]
     assert list(model.x) == ["1-5 words<br>items: 2", "6-40 words<br>items: 2"]
@@ -305,5 +305,5 @@ def test_figure_text_from_runs_is_only_escaped():
 
 def test_figure_of_the_store_and_of_an_empty_report(small_store):
     assert len(length_accuracy_figure(length_report(small_store, "llmbar")).data) == 4
-    empty = length_accuracy_figure(LengthReport("llmbar", 4, (), ()))
+    empty = length_accuracy_figure(LengthReport("llmbar", 4, (), ())).to_plotly()
     assert not empty.data and empty.layout.annotations[0].text == EMPTY_MESSAGE

@@ -67,9 +67,9 @@ def test_table_and_figure_show_each_probe(probed_store):
     assert flip["hack_restate: accuracy"] == "100.0 → 0.0 (n=2)"
     assert flip["hack_restate: drop (pts)"] == "+100.0 [+100.0, +100.0]"
     assert flip["hack_pad: drop (pts)"] is None
-    figure = robustness_figure(rows, "llmbar")
+    figure = robustness_figure(rows, "llmbar").to_plotly()
     assert len(figure.data) == 2 and list(figure.data[0].x) == ["restate the instruction"]
-    assert "No runs" in robustness_figure([], "llmbar").layout.annotations[0].text
+    assert "No runs" in robustness_figure([], "llmbar").to_plotly().layout.annotations[0].text
 
 
 def test_inspect_shows_the_text_a_probe_run_saw(probed_store):
