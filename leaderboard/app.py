@@ -26,6 +26,7 @@ from flip_store.queries import find_items, list_models
 from leaderboard.charts import CHART_IDS
 from leaderboard.deep_links import parse_query
 from leaderboard.rerank_view import RERANK_BENCHMARKS
+from leaderboard.startup_heap import freeze_startup_heap
 from leaderboard.table_view import DOMAIN_LABELS, SIZE_BUCKETS, TableFilters, csv_safe
 from leaderboard.upload import MAX_ARCHIVE_BYTES, handle_upload, upload_enabled
 from leaderboard.views import BENCHMARK_DOMAINS, INSPECT_MODES, LeaderboardViews
@@ -376,6 +377,7 @@ def serve(db_url: str | None, host: str, port: int, block: bool = True) -> gr.Bl
         target=views.keep_warm, args=(threading.Event(),), name="flip-warm", daemon=True
     ).start()
     demo = build_app(engine, upload_db_url=db_url or default_url(), views=views)
+    freeze_startup_heap()
     demo.launch(
         server_name=host,
         server_port=port,
