@@ -73,12 +73,17 @@ def data_dir() -> Path | None:
     return Path(value).expanduser() if value else None
 
 
-def load_benchmark(benchmark: str, domain: str) -> LoadedBenchmark:
-    """Items of ``benchmark``/``domain``: local copies under FLIP_DATA_DIR, else the Hub."""
+def check_benchmark(benchmark: str) -> None:
+    """Raise a one-line :class:`FlipConfigError` naming the choices for an unknown benchmark."""
     if benchmark not in BENCHMARK_DOMAINS:
         raise FlipConfigError(
             f"unknown benchmark {benchmark!r}; choose one of {', '.join(BENCHMARK_DOMAINS)}"
         )
+
+
+def load_benchmark(benchmark: str, domain: str) -> LoadedBenchmark:
+    """Items of ``benchmark``/``domain``: local copies under FLIP_DATA_DIR, else the Hub."""
+    check_benchmark(benchmark)
     if domain not in BENCHMARK_DOMAINS[benchmark]:
         choices = ", ".join(BENCHMARK_DOMAINS[benchmark])
         raise FlipConfigError(f"unknown {benchmark} domain {domain!r}; choose one of {choices}")

@@ -19,8 +19,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import Engine, select
 
-from flip_core.benchmarks import BENCHMARK_DOMAINS
-from flip_core.errors import FlipConfigError
+from flip_core.benchmarks import check_benchmark
 from flip_core.length_buckets import (
     DEFAULT_BUCKETS,
     LengthBucket,
@@ -84,10 +83,7 @@ def length_report(
     a verdict on, the same edges for every row. Raises :class:`FlipConfigError` for an unknown
     benchmark.
     """
-    if benchmark not in BENCHMARK_DOMAINS:
-        raise FlipConfigError(
-            f"unknown benchmark {benchmark!r}; choose one of {', '.join(BENCHMARK_DOMAINS)}"
-        )
+    check_benchmark(benchmark)
     if rows is None:
         rows = leaderboard(engine, benchmark, include_limited=False, variant="none")
     if domains is not None:

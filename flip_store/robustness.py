@@ -39,11 +39,16 @@ class ProbeDrop:
 
     @property
     def drop(self) -> float:
-        return -self.comparison.difference
+        return _negated(self.comparison.difference)
 
     @property
     def drop_interval(self) -> tuple[float, float]:
-        return -self.comparison.ci_high, -self.comparison.ci_low
+        return _negated(self.comparison.ci_high), _negated(self.comparison.ci_low)
+
+
+def _negated(value: float) -> float:
+    """``-value`` without a negative zero (no drop prints as +0.0, not -0.0)."""
+    return 0.0 - value
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,13 @@ figure, and Inspect's view of the edited text."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from harness_fakes import ContentJudgeLM, shown_responses, write_crafted_data
 
 from flip_cli.harness_run import run_tasks
+from flip_cli.main import main
 from flip_store.database import open_engine
 from flip_store.ingest import ingest_path
 from flip_store.queries import item_detail, leaderboard
@@ -81,3 +83,57 @@ def test_inspect_shows_the_text_a_probe_run_saw(probed_store):
         probed_store, "llmbar:neighbor:0", [r.run_id for r in detail.runs if r.variant == "none"]
     )
     assert "edited by" not in render_item(clean_only)
+
+
+# ---- flip report robustness ------------------------------------------------------------------
+
+
+def report(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(["report", "robustness", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_report_prints_a_line_per_method_and_probe(probed_store, capsys):
+    code, out, _ = report(capsys, "--db", str(probed_store.url))
+    assert code == 0
+    table = [re.split(r"\s{2,}", line.strip()) for line in out.splitlines()[2:5]]
+    assert table[0] == [
+        "model", "method", "profile", "probe", "n", "clean", "probed", "drop [95% CI]", "p",
+    ]  # fmt: skip
+    by_method = {line[1]: line[3:] for line in table[1:]}
+    assert by_method["flip"] == [
+        "hack_restate", "2", "100.0", "0.0", "+100.0 [+100.0, +100.0]", "0.5",
+    ]  # fmt: skip
+    # the judge was not fooled: no drop, printed without a negative zero
+    assert by_method["judge_pointwise"][4:] == ["+0.0 [+0.0, +0.0]", "1"]
+
+
+def test_report_json_and_csv_carry_the_same_numbers(probed_store, capsys):
+    url = str(probed_store.url)
+    code, out, _ = report(capsys, "--db", url, "--format", "json")
+    assert code == 0
+    document = json.loads(out)
+    flip = next(r for r in document["rows"] if r["method"] == "flip")
+    assert (flip["probe"], flip["n"], flip["acc_clean"], flip["acc_probed"]) == (
+        "hack_restate", 2, 1.0, 0.0,
+    )  # fmt: skip
+    assert (flip["clean_only_right"], flip["probed_only_right"]) == (2, 0)
+    code, out, _ = report(capsys, "--db", url, "--format", "csv")
+    header, *rows = out.splitlines()
+    assert header.startswith("model,method,profile,prompt_hash,probe,n,acc_clean,acc_probed,drop")
+    assert len(rows) == len(document["rows"]) == 2
+
+
+def test_report_without_probe_runs_or_of_an_unknown_benchmark_is_one_line(
+    probed_store, tmp_path, capsys
+):
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    open_engine(empty, create=True).dispose()
+    for args, fragment in [
+        (["--db", empty], "the store holds no probe run of llmbar beside its clean run"),
+        (["--db", str(probed_store.url), "--benchmark", "nope"], "unknown benchmark 'nope'"),
+    ]:
+        code, _, err = report(capsys, *args)
+        (line,) = err.strip().splitlines()
+        assert code == 2 and line.startswith("flip: error: ") and fragment in line

@@ -1,4 +1,5 @@
-"""``flip report``: reports over the results store; ``flip report length`` for now."""
+"""``flip report``: reports over the results store: ``length`` here, ``robustness`` in
+:mod:`flip_cli.commands.report_robustness`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
+from flip_cli.commands import report_robustness
 from flip_cli.commands.store import add_db_option
 
 if TYPE_CHECKING:
@@ -28,7 +30,10 @@ LENGTH_DESCRIPTION = (
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     report = subparsers.add_parser(
-        "report", help="reports over the results store", description=__doc__
+        "report",
+        help="reports over the results store",
+        description="Reports over the results store: accuracy by length of the chosen "
+        "response, and accuracy drops under reward-hacking probes.",
     )
     kinds = report.add_subparsers(dest="report", required=True, metavar="REPORT")
     length = kinds.add_parser(
@@ -46,6 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     length.add_argument("--format", choices=FORMATS, default="table")
     length.set_defaults(handler=run_length)
+    report_robustness.register(kinds)
 
 
 def run_length(args: argparse.Namespace) -> int:
