@@ -9,13 +9,10 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flip_core.errors import FlipConfigError, FlipInputError
 from flip_core.rerank.constants import ALPACAEVAL_SOURCE, MIN_CANDIDATE_CHARS
-
-if TYPE_CHECKING:
-    pass
 
 
 @dataclass(frozen=True)

@@ -8,15 +8,12 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flip_core.errors import FlipInputError
 from flip_core.rerank.inputs import FittedPrompt, RerankPrompt
 from flip_core.rerank.pickers import PromptScores, Reranker
 from flip_core.selection import pick_best, top_indices
-
-if TYPE_CHECKING:
-    pass
 
 
 def result_row(fitted: FittedPrompt, scored: PromptScores | None, reranker: Reranker) -> dict:

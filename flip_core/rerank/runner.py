@@ -6,16 +6,13 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flip_core.errors import FlipConfigError
 from flip_core.rerank.constants import MODEL_METHODS
 from flip_core.rerank.inputs import RerankPrompt, fit_to_budget
 from flip_core.rerank.output import RowWriter, read_finished, result_row
 from flip_core.rerank.pickers import Reranker
-
-if TYPE_CHECKING:
-    pass
 
 
 @dataclass

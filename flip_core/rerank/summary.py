@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flip_core.errors import FlipConfigError
 from flip_core.selection import Interval, bootstrap_interval, pick_best
-
-if TYPE_CHECKING:
-    pass
 
 
 @dataclass(frozen=True)
