@@ -21,13 +21,6 @@ from flip_core.errors import FlipConfigError
 Message = dict[str, str]
 Conversation = list[Message]
 
-# JSON keys the parsers look for. They match the paper's output formats.
-KEY_REASONING = "REASONING"
-KEY_INFERRED_INSTRUCTION = "INFERRED INSTRUCTION"
-KEY_SCORE = "SCORE"
-KEY_BETTER_RESPONSE = "BETTER_RESPONSE"
-KEY_BEST_RESPONSE_INDEX = "BEST_RESPONSE_INDEX"
-
 
 @dataclass(frozen=True)
 class PromptTemplate:

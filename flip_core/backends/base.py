@@ -9,7 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from flip_core.profiles import DecodingProfile
 from flip_core.prompts import Conversation
@@ -83,6 +83,7 @@ def chat_template_hook(tokenizer: Any) -> Callable[..., str]:
     return render
 
 
+@runtime_checkable
 class LikelihoodBackend(Protocol):
     """Teacher-forced scoring: the summed log-probability of each continuation after its
     context (FLIP-likelihood's only model call; no token is generated)."""

@@ -263,12 +263,12 @@ class FlipLikelihoodReranker(_ModelReranker):
         return self._base_settings(self.method.template)
 
     def score(self, batch: Sequence[FittedPrompt]) -> list[PromptScores]:
-        from flip_core.backends.base import chat_template_hook
+        from flip_core.backends.base import LikelihoodBackend, chat_template_hook
         from flip_core.items import Item
         from flip_core.likelihood import likelihood_request
 
         backend = self.generator
-        if not hasattr(backend, "loglikelihood"):
+        if not isinstance(backend, LikelihoodBackend):
             raise FlipConfigError(
                 f"flipll reranking needs teacher-forced scoring, which the {self.backend_name} "
                 "backend does not offer; use --backend hf"
