@@ -9,6 +9,7 @@ always the longest, always the shortest, and the oracle. Names are untrusted and
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import pandas as pd
@@ -65,7 +66,9 @@ def rerank_figure(rows: Sequence[RerankRow], benchmark: str) -> PlotSpec:
             "intervals over prompts; markers: reference points on the same prompts"
         ],
     )
-    labels = [escape_text(f"{row.model} · {row.method} ({row.picked.n} prompts)") for row in rows]
+    labels = [
+        _wrapped_label(f"{row.model} · {row.method} ({row.picked.n} prompts)") for row in rows
+    ]
     fig.add_trace(
         "bar",
         x=labels,
@@ -87,7 +90,25 @@ def rerank_figure(rows: Sequence[RerankRow], benchmark: str) -> PlotSpec:
             y=[getattr(row, field) for row in rows],
             mode="markers",
             name=label,
-            marker={"symbol": symbol, "size": 12, "color": "#444"},
+            # line-ew (the random reference) is drawn by its outline alone
+            marker={
+                "symbol": symbol,
+                "size": 12,
+                "color": "#444",
+                "line": {"width": 2, "color": "#444"},
+            },
         )
+    fig.update_xaxes(tickangle=0)
     fig.update_yaxes(title={"text": "Mean reference score (AlpacaEval: win rate, %)"})
     return fig
+
+
+LABEL_WIDTH = 24
+
+
+def _wrapped_label(text: str) -> str:
+    """``text`` escaped and wrapped at spaces into lines of about :data:`LABEL_WIDTH`
+    characters, so the long model names of several bars stay horizontal without overlapping.
+    Wrapping comes first, so a break never splits an HTML entity."""
+    lines = textwrap.wrap(text, LABEL_WIDTH, break_long_words=False, break_on_hyphens=False)
+    return "<br>".join(escape_text(line) for line in lines)

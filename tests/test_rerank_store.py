@@ -4,6 +4,7 @@ the same prompts, the Reranking tab's table and figure, and the committed runs."
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,10 @@ def test_a_reranking_run_is_stored_with_reference_points_on_its_prompts(reranked
     assert frame.iloc[0]["Prompts"] == 3 and frame.iloc[0]["oracle (same prompts)"] == 90.0
     figure = rerank_figure([row], "crafted")
     assert len(figure.data) == 5  # the picks and four reference points
+    hostile = rerank_figure([replace(row, model="<img src=x onerror=alert(1)>")], "crafted")
+    (label, *_) = hostile.data[0]["x"]
+    # wrapped at spaces, then escaped line by line: no entity is cut, no markup survives
+    assert label.split("<br>") == ["&lt;img src=x", "onerror=alert(1)&gt; ·", "longest (3 prompts)"]
 
 
 @pytest.mark.parametrize(
