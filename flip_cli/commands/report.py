@@ -9,14 +9,13 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from flip_cli.commands import report_robustness
-from flip_cli.commands.store import add_db_option
+from flip_cli.report_format import add_report_options, aligned_columns
 
 if TYPE_CHECKING:
     from flip_core.length_buckets import LengthBucket
     from flip_core.selection import Interval
     from flip_store.length_report import LengthAccuracyRow, LengthReport
 
-FORMATS = ("table", "csv", "json")
 LENGTH_DESCRIPTION = (
     "Strict best-of-N accuracy by quantile bucket of the chosen response's length in words, "
     "per model and method, over the runs the leaderboard shows for a benchmark (the newest "
@@ -41,15 +40,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="accuracy by quantile bucket of the chosen response's length, per model and method",
         description=LENGTH_DESCRIPTION,
     )
-    add_db_option(length)
-    length.add_argument(
-        "--benchmark", default="llmbar", help="rb2, llmbar or demo (default: llmbar)"
-    )
+    add_report_options(length)
     # The default is resolved in run_length, so that listing the subcommands imports no numpy.
     length.add_argument(
         "--buckets", type=int, help="number of quantile buckets (default: 4, quartiles)"
     )
-    length.add_argument("--format", choices=FORMATS, default="table")
     length.set_defaults(handler=run_length)
     report_robustness.register(kinds)
 
@@ -90,10 +85,7 @@ def format_table(report: LengthReport) -> str:
         lines.append(
             [head.model, head.method, head.profile, *(_cell(a, b.items) for a, b in cells)]
         )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
-    table = "\n".join(
-        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines
-    )
+    table = aligned_columns(lines)
     title = (
         f"{report.benchmark}: strict best-of-N accuracy in % [95% bootstrap interval] by length "
         f"of the chosen response in words, {report.items} items in {len(report.buckets)} "

@@ -12,12 +12,11 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
-from flip_cli.commands.store import add_db_option
+from flip_cli.report_format import add_report_options, aligned_columns
 
 if TYPE_CHECKING:
     from flip_store.robustness import ProbeDrop, RobustnessRow
 
-FORMATS = ("table", "csv", "json")
 DESCRIPTION = (
     "Per model, method and reward-hacking probe (_hack_* runs): strict accuracy on the clean "
     "and the probed run over the items both scored, the drop (clean - probed, in points) with "
@@ -34,11 +33,7 @@ def register(kinds: argparse._SubParsersAction) -> None:
         help="accuracy drop under each reward-hacking probe, per model and method",
         description=DESCRIPTION,
     )
-    add_db_option(parser)
-    parser.add_argument(
-        "--benchmark", default="llmbar", help="rb2, llmbar or demo (default: llmbar)"
-    )
-    parser.add_argument("--format", choices=FORMATS, default="table")
+    add_report_options(parser)
     parser.set_defaults(handler=run)
 
 
@@ -112,10 +107,7 @@ def format_table(benchmark: str, rows: list[RobustnessRow]) -> str:
                 f"{record['mcnemar_p']:.2g}",
             ]
         )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
-    table = "\n".join(
-        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines
-    )
+    table = aligned_columns(lines)
     title = (
         f"{benchmark}: strict best-of-N accuracy (%) clean and under each probe, on the items "
         "both runs scored"
