@@ -30,11 +30,17 @@ WHITE_TEMPLATE: dict[str, Any] = pio.templates["plotly_white"].to_plotly_json()
 
 
 def _merge(target: dict[str, Any], update: dict[str, Any]) -> None:
-    """Deep-merge ``update`` into ``target``: nested dicts merge, anything else replaces."""
+    """Deep-merge ``update`` into ``target``: nested dicts merge, anything else replaces.
+
+    A nested dict is merged into a copy, never in place: it may be shared (every figure holds
+    the one :data:`WHITE_TEMPLATE`; a caller may hold the dict it passed earlier).
+    """
     for key, value in update.items():
         current = target.get(key)
         if isinstance(value, dict) and isinstance(current, dict):
-            _merge(current, value)
+            merged = dict(current)
+            _merge(merged, value)
+            target[key] = merged
         else:
             target[key] = value
 

@@ -20,6 +20,19 @@ def test_layout_updates_merge_nested_properties_instead_of_replacing_them():
     assert fig.to_plotly().layout.legend.title.text == "Method"
 
 
+def test_merging_never_changes_the_shared_template_or_a_callers_dict():
+    before = json.dumps(WHITE_TEMPLATE, sort_keys=True)
+    title = {"text": "size"}
+    fig = PlotSpec()
+    fig.update_layout(template={"layout": {"font": {"size": 30}}}, title=title)
+    fig.update_layout(title={"font": {"size": 10}})
+    assert json.dumps(WHITE_TEMPLATE, sort_keys=True) == before
+    assert PlotSpec().layout["template"]["layout"]["font"] != {"size": 30}
+    assert title == {"text": "size"}
+    assert fig.layout["template"]["layout"]["font"]["size"] == 30
+    assert fig.layout["title"] == {"text": "size", "font": {"size": 10}}
+
+
 def test_unset_trace_properties_are_left_out_but_gaps_in_data_stay():
     fig = PlotSpec()
     fig.add_trace("scatter", x=[1, 2], y=[3.0, None], error_y=None, name="flip")
