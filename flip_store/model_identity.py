@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from flip_core.models import BUNDLED_DIR_NAME, BUNDLED_DISPLAY_NAME
+from flip_core.catalog.models import MODELS, entry_by_sha256
 
 _FAMILIES = (
     ("qwen", "Qwen"),
@@ -94,16 +94,19 @@ def identify_model(results: dict[str, Any]) -> ModelIdentity:
     arguments = model_arguments(config)
     pretrained = str(arguments.get("pretrained") or results.get("model_name") or "unknown")
     local = Path(pretrained)
-    bundled = local.name == BUNDLED_DIR_NAME
-    if bundled:
-        name = BUNDLED_DISPLAY_NAME
+    entry = entry_by_sha256(str(config.get("model_sha") or "")) or next(
+        (e for e in MODELS if local.name == e.converted_name or pretrained == e.alias), None
+    )
+    if entry is not None:
+        name = entry.display_name
     elif pretrained.startswith(("/", ".", "~")):
         name = local.name
     else:
         name = pretrained
     quantization = None
-    if bundled:
-        quantization = "Q4_1 GGUF, de-quantised to fp32"
+    if entry is not None:
+        converted = local.name == entry.converted_name
+        quantization = f"{entry.quantization} GGUF" + (", de-quantised to fp32" if converted else "")
     elif arguments.get("gguf_file"):
         quantization = f"GGUF ({arguments['gguf_file']})"
     elif arguments.get("quantization"):

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from flip_core.errors import FlipModelError
 from flip_core.profiles import DecodingProfile
 from flip_core.prompts import Conversation
 
@@ -81,6 +82,24 @@ def chat_template_hook(tokenizer: Any) -> Callable[..., str]:
         )
 
     return render
+
+
+def encode_pair(
+    tokenize: Callable[[str], list[int]], context: str, continuation: str
+) -> tuple[list[int], list[int]]:
+    """Context and continuation token ids split the way lm-eval's ``TemplateLM._encode_pair``
+    splits them: trailing whitespace of the context moves onto the continuation, and the
+    continuation's tokens are those of ``context + continuation`` after the context's. Every
+    backend's ``loglikelihood`` uses it, so FLIP-likelihood scores equal the ``flipll`` tasks'.
+    """
+    spaces = len(context) - len(context.rstrip())
+    if spaces:
+        context, continuation = context[:-spaces], context[-spaces:] + continuation
+    context_ids = tokenize(context)
+    whole = tokenize(context + continuation)
+    if not context_ids or len(whole) <= len(context_ids):
+        raise FlipModelError("a likelihood request needs a context and a continuation")
+    return context_ids, whole[len(context_ids) :]
 
 
 @runtime_checkable

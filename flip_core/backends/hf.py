@@ -13,7 +13,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from flip_core.backends.base import ChatTemplateBackend, Generation
+from flip_core.backends.base import ChatTemplateBackend, Generation, encode_pair
 from flip_core.errors import FlipModelError
 from flip_core.models import resolve_model
 from flip_core.profiles import DecodingProfile
@@ -75,7 +75,7 @@ class TransformersBackend(ChatTemplateBackend):
         """Generate in length-sorted batches; results come back in the prompts' order."""
         import torch
 
-        encoded = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+        encoded = [self._token_ids(p) for p in prompts]
         order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]), reverse=True)
         batch_size = profile.batch_size or DEFAULT_BATCH_SIZE.get(self.model.device.type, 8)
         results: list[list[Generation]] = [[] for _ in prompts]
@@ -116,19 +116,17 @@ class TransformersBackend(ChatTemplateBackend):
         for context, continuation in tqdm(
             requests, desc="scoring", unit="request", disable=not progress
         ):
-            spaces = len(context) - len(context.rstrip())
-            if spaces:
-                context, continuation = context[:-spaces], context[-spaces:] + continuation
-            context_ids = self.tokenizer(context, add_special_tokens=False)["input_ids"]
-            whole = self.tokenizer(context + continuation, add_special_tokens=False)["input_ids"]
-            targets = torch.tensor(whole[len(context_ids) :], device=self.device)
-            if not len(targets) or not context_ids:
-                raise FlipModelError("a likelihood request needs a context and a continuation")
+            context_ids, continuation_ids = encode_pair(self._token_ids, context, continuation)
+            whole = context_ids + continuation_ids
+            targets = torch.tensor(continuation_ids, device=self.device)
             with torch.inference_mode():
                 logits = self.model(torch.tensor([whole], device=self.device)).logits[0]
             predicted = torch.log_softmax(logits[len(context_ids) - 1 : -1].float(), dim=-1)
             scores.append(float(predicted.gather(1, targets[:, None]).sum()))
         return scores
+
+    def _token_ids(self, text: str) -> list[int]:
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
 
     def _generation_kwargs(self, profile: DecodingProfile) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
