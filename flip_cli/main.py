@@ -10,6 +10,7 @@ from flip_cli.commands import (
     cache,
     demo,
     evaluate,
+    models,
     paths,
     report,
     rerank,
@@ -19,7 +20,7 @@ from flip_cli.commands import (
     summarize,
 )
 
-SUBCOMMANDS = (score, rerank, demo, evaluate, paths, summarize, store, report, cache, serve)
+SUBCOMMANDS = (score, rerank, demo, evaluate, models, paths, summarize, store, report, cache, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from flip_core.errors import FlipModelError
-from flip_core.models import BUNDLED_DISPLAY_NAME, bundled_gguf_path, resolve_model
+from flip_core.catalog.models import BUNDLED
+from flip_core.models import bundled_gguf_path, resolve_model
 
 
 def test_hub_ids_pass_through_unchanged():
@@ -36,7 +37,7 @@ def test_bad_local_paths_fail_clearly(tmp_path):
 @pytest.mark.model
 def test_bundled_model_converts_once_into_a_plain_hf_folder():
     resolved = resolve_model("default")
-    assert resolved.is_bundled and resolved.name == BUNDLED_DISPLAY_NAME
+    assert resolved.is_bundled and resolved.name == BUNDLED.display_name
     assert bundled_gguf_path().is_file()
     from pathlib import Path
 

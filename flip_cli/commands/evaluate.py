@@ -24,7 +24,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     which = parser.add_mutually_exclusive_group()
     which.add_argument(
-        "--model", default="default", help="'default' (bundled model), a model folder, or a Hub id"
+        "--model",
+        default="default",
+        help="'default' (bundled model), a zoo alias (flip models), a .gguf file, a model "
+        "folder, or a Hub id",
     )
     which.add_argument(
         "--suite", help="a suite of models: 'paper' or a YAML file with a 'models:' list"
@@ -41,8 +44,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--profile", choices=("default", "cpu"), default="default")
     parser.add_argument("--limit", type=int, help="only the first N items per task (flagged)")
-    parser.add_argument("--backend", choices=("hf", "vllm"), default="hf")
-    parser.add_argument("--batch-size", default="8", help="lm-eval batch size (or 'auto')")
+    parser.add_argument(
+        "--backend",
+        choices=("hf", "llamacpp", "vllm"),
+        default="hf",
+        help="hf (transformers), llamacpp (GGUF models on llama.cpp's CPU kernels; the "
+        "llamacpp extra), vllm (GPU; the vllm extra)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        default="8",
+        help="lm-eval batch size (or 'auto'); for llamacpp, sequences decoded together",
+    )
     parser.add_argument("--device", help="cpu, cuda, ... (hf backend; default: lm-eval's)")
     parser.add_argument("--dtype", help="model dtype (default: float32 on CPU, else auto)")
     parser.add_argument("--output", default="results/raw", help="where raw output is written")
@@ -136,15 +149,26 @@ def evaluate_model(model: str, tasks: list[str], settings: EvalSettings, engine)
     from flip_core.models import resolve_model
     from flip_store.ingest import ingest_path
 
-    resolved = resolve_model(model)
-    model_args = {"pretrained": resolved.path, "enable_thinking": False}
-    if resolved.gguf_file:
-        model_args["gguf_file"] = resolved.gguf_file
-    on_cpu = settings.device == "cpu" or (settings.device is None and not _cuda_available())
+    if settings.backend == "llamacpp":
+        import harness_tasks.llamacpp_model  # noqa: F401  (registers --model llamacpp)
+
+        resolved = resolve_model(model, convert=False)
+        model_args = {"pretrained": model, "enable_thinking": False}
+        on_cpu = True
+    else:
+        resolved = resolve_model(model)
+        model_args = {"pretrained": resolved.path, "enable_thinking": False}
+        if resolved.gguf_file:
+            model_args["gguf_file"] = resolved.gguf_file
+        on_cpu = settings.device == "cpu" or (settings.device is None and not _cuda_available())
     if settings.backend == "hf":
         model_args["dtype"] = settings.dtype or ("float32" if on_cpu else "auto")
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", resolved.name).strip("_")[:80]
+    # One folder and one response cache per model, profile and backend: answers of different
+    # backends are never mixed (their numerics differ).
     run_name = f"{slug}-{settings.profile}" + (f"-limit{settings.limit}" if settings.limit else "")
+    if settings.backend != "hf":
+        run_name += f"-{settings.backend}"
     output = Path(settings.output) / run_name
     cache = Path("results") / "cache" / run_name
     cache.parent.mkdir(parents=True, exist_ok=True)
@@ -160,7 +184,9 @@ def evaluate_model(model: str, tasks: list[str], settings: EvalSettings, engine)
         model_args=model_args,
         profile=settings.profile,
         batch_size=settings.batch_size,
-        device=settings.device or ("cpu" if on_cpu else None),
+        device=None
+        if settings.backend == "llamacpp"
+        else settings.device or ("cpu" if on_cpu else None),
         limit=settings.limit,
         use_cache=str(cache),
     )

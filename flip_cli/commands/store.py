@@ -1,4 +1,4 @@
-"""``flip ingest``, ``flip models``, ``flip runs``: fill the results store and list it."""
+"""``flip ingest``, ``flip runs``: fill the results store and list it."""
 
 from __future__ import annotations
 
@@ -31,11 +31,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_db_option(rerank)
     rerank.set_defaults(handler=run_ingest_rerank)
 
-    models = subparsers.add_parser("models", help="list the models in the store")
-    add_db_option(models)
-    models.set_defaults(handler=run_models)
-
-    runs = subparsers.add_parser("runs", help="list the runs in the store")
+    runs = subparsers.add_parser(
+        "runs", help="list the runs (or, with --models, the models) in the store"
+    )
+    runs.add_argument("--models", action="store_true", help="one line per model instead")
     add_db_option(runs)
     runs.set_defaults(handler=run_runs)
 
@@ -84,6 +83,8 @@ def run_runs(args: argparse.Namespace) -> int:
     from flip_store.database import open_engine
     from flip_store.queries import list_runs
 
+    if args.models:
+        return run_models(args)
     for run in list_runs(open_engine(args.db, read_only=True)):
         limited = f" limit={run.limit:g}" if run.limit is not None else ""
         acc = "-" if run.acc is None else f"{run.acc * 100:.1f}"
