@@ -106,7 +106,8 @@ def identify_model(results: dict[str, Any]) -> ModelIdentity:
     quantization = None
     if entry is not None:
         converted = local.name == entry.converted_name
-        quantization = f"{entry.quantization} GGUF" + (", de-quantised to fp32" if converted else "")
+        quantization = f"{entry.quantization} GGUF"
+        quantization += ", de-quantised to fp32" if converted else ""
     elif arguments.get("gguf_file"):
         quantization = f"GGUF ({arguments['gguf_file']})"
     elif arguments.get("quantization"):

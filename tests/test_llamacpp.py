@@ -170,7 +170,8 @@ def test_without_the_extra_the_backend_is_a_one_line_error(tmp_path):
     code = (
         "import sys; sys.modules['llama_cpp'] = None\n"
         "from flip_cli.main import main\n"
-        "sys.exit(main(['score', '--backend', 'llamacpp', '--instruction', 'x', '--response', 'y']))"
+        "sys.exit(main(['score', '--backend', 'llamacpp',\n"
+        "               '--instruction', 'x', '--response', 'y']))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False

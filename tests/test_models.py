@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from flip_core.errors import FlipModelError
 from flip_core.catalog.models import BUNDLED
+from flip_core.errors import FlipModelError
 from flip_core.models import bundled_gguf_path, resolve_model
 
 
