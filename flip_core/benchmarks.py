@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flip_core.errors import FlipConfigError, FlipInputError
+from flip_core.catalog.benchmarks import LLMBAR, benchmark
+from flip_core.errors import FlipInputError
 from flip_core.items import RB2_DOMAINS, Item, demo_items, item_id, rb2_row_to_item
 
 DATA_DIR_ENV = "FLIP_DATA_DIR"
@@ -37,22 +38,6 @@ RB2_HUB_ID = "allenai/reward-bench-2"
 RB2_HUB_REVISION_ENV = "FLIP_RB2_REVISION"
 REWARDBENCH_V1_HUB_ID = "allenai/reward-bench"
 LLMBAR_HUB_REVISION_ENV = "FLIP_LLMBAR_REVISION"
-
-# LLMBar domain -> (local file name, RewardBench v1 subset name)
-LLMBAR_SOURCES = {
-    "neighbor": ("Adversarial_Neighbor.json", "llmbar-adver-neighbor"),
-    "gptinst": ("Adversarial_GPTInst.json", "llmbar-adver-GPTInst"),
-    "gptout": ("Adversarial_GPTOut.json", "llmbar-adver-GPTOut"),
-    "manual": ("Adversarial_Manual.json", "llmbar-adver-manual"),
-    "natural": ("Natural.json", "llmbar-natural"),
-}
-
-BENCHMARK_DOMAINS: dict[str, tuple[str, ...]] = {
-    "rb2": tuple(RB2_DOMAINS.values()),
-    "llmbar": tuple(LLMBAR_SOURCES),
-    "demo": ("all",),
-}
-"""Every benchmark's domains. ``llmbar``'s ``natural`` exists only where a local copy has it."""
 
 RB2_COLUMNS = ("id", "prompt", "chosen", "rejected", "subset")
 
@@ -73,26 +58,15 @@ def data_dir() -> Path | None:
     return Path(value).expanduser() if value else None
 
 
-def check_benchmark(benchmark: str) -> None:
-    """Raise a one-line :class:`FlipConfigError` naming the choices for an unknown benchmark."""
-    if benchmark not in BENCHMARK_DOMAINS:
-        raise FlipConfigError(
-            f"unknown benchmark {benchmark!r}; choose one of {', '.join(BENCHMARK_DOMAINS)}"
-        )
-
-
-def load_benchmark(benchmark: str, domain: str) -> LoadedBenchmark:
-    """Items of ``benchmark``/``domain``: local copies under FLIP_DATA_DIR, else the Hub."""
-    check_benchmark(benchmark)
-    if domain not in BENCHMARK_DOMAINS[benchmark]:
-        choices = ", ".join(BENCHMARK_DOMAINS[benchmark])
-        raise FlipConfigError(f"unknown {benchmark} domain {domain!r}; choose one of {choices}")
-    if benchmark == "demo":
+def load_benchmark(name: str, domain: str) -> LoadedBenchmark:
+    """Items of benchmark ``name``/``domain``: local copies under FLIP_DATA_DIR, else the Hub."""
+    benchmark(name).domain(domain)  # one-line errors for unknown names
+    if name == "demo":
         from flip_core.items import DEMO_RESOURCE
 
         return LoadedBenchmark("demo", domain, demo_items(), f"package:{DEMO_RESOURCE}", "bundled")
     local = data_dir()
-    if benchmark == "rb2":
+    if name == "rb2":
         return _rb2_local(local, domain) if local else _rb2_hub(domain)
     return _llmbar_local(local, domain) if local else _llmbar_hub(domain)
 
@@ -215,7 +189,7 @@ def _llmbar_pair(row: Any, domain: str, index: int, source: str) -> Item:
 
 
 def _llmbar_local(root: Path, domain: str) -> LoadedBenchmark:
-    path = root / "llmbar" / LLMBAR_SOURCES[domain][0]
+    path = root / "llmbar" / LLMBAR.domain(domain).sources["file"]
     if not path.is_file():
         raise FlipInputError(f"{path} is missing: the LLMBar {domain} subset is not in {root}")
     rows = _read_rows(path)
@@ -229,7 +203,7 @@ def _llmbar_local(root: Path, domain: str) -> LoadedBenchmark:
 def _llmbar_hub(domain: str) -> LoadedBenchmark:
     from datasets import load_dataset
 
-    subset = LLMBAR_SOURCES[domain][1]
+    subset = LLMBAR.domain(domain).sources["subset"]
     revision = _hub_revision(REWARDBENCH_V1_HUB_ID, LLMBAR_HUB_REVISION_ENV)
     rows = load_dataset(REWARDBENCH_V1_HUB_ID, split="filtered", revision=revision).to_list()
     source = f"{REWARDBENCH_V1_HUB_ID}@{revision}"

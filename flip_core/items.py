@@ -14,15 +14,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from flip_core.catalog.benchmarks import RB2
 from flip_core.errors import FlipInputError
 
-# RewardBench 2 subset names -> this project's domain names (conventions.md).
-RB2_DOMAINS = {
-    "Focus": "focus",
-    "Factuality": "factuality",
-    "Precise IF": "precise_if",
-    "Math": "math",
-}
+RB2_DOMAINS = {domain.sources["subset"]: domain.name for domain in RB2.domains}
+"""RewardBench 2 subset names -> this project's domain names (docs/conventions.md); other
+subsets (Safety, Ties) of user files become their lower-cased names."""
 
 
 @dataclass(frozen=True)

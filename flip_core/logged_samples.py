@@ -16,9 +16,8 @@ from typing import Any
 
 from flip_core.errors import FlipError, FlipInputError
 from flip_core.items import Item
-from flip_core.likelihood import LIKELIHOOD_METRICS, read_loglikelihood
-from flip_core.methods import ItemScores, Method, get_method
-from flip_core.sampled import SAMPLED_METRICS
+from flip_core.likelihood import read_loglikelihood
+from flip_core.methods import REGISTERED, ItemScores, Method, method_from_document
 
 DOC_FIELDS = (
     "item_id",
@@ -37,22 +36,21 @@ DOC_FIELDS = (
 )
 
 
-LOGGED_METRICS = ("acc", "acc_tie_aware", "parse_fail_rate", *LIKELIHOOD_METRICS, *SAMPLED_METRICS)
+LOGGED_METRICS = tuple(
+    dict.fromkeys(name for method in REGISTERED for name in method.metric_names(sampled=True))
+)
 """Per-sample metric values lm-eval logs (those present); compared with recomputed ones, never
 used."""
 
 
 def item_document(
-    item: Item,
-    method: Method,
-    source: str,
-    revision: str,
-    shuffle_seed: int | None,
-    variant: str = "none",
+    item: Item, method: Method, source: str, revision: str, variant: str = "none"
 ) -> dict[str, Any]:
     """The logged document: the item (as shown: a probe's edited candidates), its data's
-    origin, the task variant, and how the method shows it. ``variant`` is optional when read
-    (runs logged before variants existed are clean runs)."""
+    origin, the task variant, how the method shows it and how it is configured
+    (``method_settings``, JSON, so that the store re-scores with the same settings).
+    ``variant`` and ``method_settings`` are optional when read (older runs are clean runs with
+    default settings)."""
     return {
         "item_id": item.id,
         "instruction": item.instruction,
@@ -65,7 +63,8 @@ def item_document(
         "method": method.name,
         "prompt_template": method.template.name,
         "prompt_hash": method.template.hash,
-        "shuffle_seed": shuffle_seed,
+        "shuffle_seed": method.shuffle_seed,
+        "method_settings": json.dumps(method.settings, sort_keys=True),
         "calls_shown": [list(call.shown) for call in method.calls(item)],
         "variant": variant,
     }
@@ -83,8 +82,14 @@ def document_item(doc: dict[str, Any]) -> Item:
 
 
 def document_method(doc: dict[str, Any]) -> Method:
-    """The method that produced a document, configured as it was (the listwise seed)."""
-    return get_method(doc["method"], shuffle_seed=doc["shuffle_seed"])
+    """The method that produced a document, configured as it was."""
+    settings = doc.get("method_settings")
+    if isinstance(settings, str):
+        try:
+            doc = {**doc, "method_settings": json.loads(settings)}
+        except ValueError:
+            raise FlipInputError("method_settings is not JSON") from None
+    return method_from_document(doc)
 
 
 @dataclass(frozen=True)

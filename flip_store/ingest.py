@@ -37,13 +37,14 @@ from sqlalchemy.orm import Session
 
 from flip_core import __version__ as package_version
 from flip_core.benchmarks import load_benchmark
+from flip_core.catalog.variants import SAMPLED
 from flip_core.errors import FlipError, FlipInputError
 from flip_core.items import Item as CoreItem
-from flip_core.likelihood import derive, item_metrics, per_token_mean
-from flip_core.logged_samples import LoggedSample, read_samples
-from flip_core.methods import METHOD_NAMES, FlipLikelihoodMethod, FlipMethod, ItemScores, get_method
+from flip_core.likelihood import derive
+from flip_core.logged_samples import LoggedSample, document_method, read_samples
+from flip_core.methods import METHOD_NAMES, FlipLikelihoodMethod, ItemScores, Method
 from flip_core.probes import PROBES, apply_probe
-from flip_core.sampled import SAMPLED_VARIANT, TOKEN_SUBSET_SIZES, sampled_metrics, tokens_of_first
+from flip_core.sampled import TOKEN_SUBSET_SIZES, tokens_of_first
 from flip_core.selection import (
     best_of_n_accuracy,
     bootstrap_interval,
@@ -79,6 +80,8 @@ class PreparedRun:
     fingerprint: str
     task: str
     metadata: dict[str, Any]
+    method: Method
+    """The method as the run configured it (from its logged documents)."""
     model: ModelIdentity
     samples: list[LoggedSample]
     clean_items: list[CoreItem]
@@ -100,6 +103,10 @@ class PreparedRun:
     @property
     def variant(self) -> str:
         return str(self.metadata.get("variant") or "none")
+
+    @property
+    def sampled(self) -> bool:
+        return self.variant == SAMPLED
 
 
 def ingest_path(
@@ -189,17 +196,19 @@ def _prepare_run(
         raise FlipInputError(f"{samples_file}: samples disagree on the prompt-template hash")
     if {s.doc["method"] for s in samples} != {metadata["method"]}:
         raise FlipInputError(f"{samples_file}: samples are not all of method {metadata['method']}")
+    method = _run_method(samples, samples_file)
     scored = [_rescore(sample, samples_file) for sample in samples]
-    _check_logged_scores(task, samples, scored, results, samples_file)
+    sampled = str(metadata.get("variant") or "none") == SAMPLED
+    _check_logged_scores(task, method, sampled, samples, scored, results, samples_file)
     model = identify_model(results)
     scored_units = None
-    if get_method(metadata["method"]).request_type == "loglikelihood":
+    if method.request_type == "loglikelihood":
         tokens = [[[0] for _ in sample.outputs] for sample in samples]
-        scored_units, method = model.count_text_units(
+        scored_units, counted_in = model.count_text_units(
             [sample.continuations[0] for sample in samples]  # type: ignore[index]
         )
     else:
-        tokens, method = model.count_tokens([s.outputs for s in samples])
+        tokens, counted_in = model.count_tokens([s.outputs for s in samples])
     fingerprint = hashlib.sha256(
         json.dumps(
             {"model": model.name, "task": task, "config": results["config"]},
@@ -212,16 +221,28 @@ def _prepare_run(
         fingerprint,
         task,
         metadata,
+        method,
         model,
         samples,
         [clean[sample.item.id] for sample in samples],
         scored,
         tokens,
-        method,
+        counted_in,
         results,
         str(results_file),
         scored_units,
     )
+
+
+def _run_method(samples: list[LoggedSample], source: Path) -> Method:
+    """The run's method, configured as its documents say; they must all say the same."""
+    try:
+        methods = [document_method(sample.doc) for sample in samples]
+    except FlipError as error:
+        raise FlipInputError(f"{source}: {error}") from None
+    if len({(m.name, json.dumps(m.settings, sort_keys=True)) for m in methods}) != 1:
+        raise FlipInputError(f"{source}: samples disagree on the method's settings")
+    return methods[0]
 
 
 def _rescore(sample: LoggedSample, source: Path) -> ItemScores:
@@ -262,6 +283,8 @@ def _check_against_data(
 
 def _check_logged_scores(
     task: str,
+    method: Method,
+    sampled: bool,
     samples: list[LoggedSample],
     scored: list[ItemScores],
     results: dict[str, Any],
@@ -269,17 +292,7 @@ def _check_logged_scores(
 ) -> None:
     """Logged values must equal the recomputation: else the file was altered or is foreign."""
     for sample, item_scores in zip(samples, scored, strict=True):
-        recomputed = {
-            "acc": float(is_strictly_correct(item_scores.scores, sample.item.gold_index)),
-            "acc_tie_aware": tie_aware_credit(item_scores.scores, sample.item.gold_index),
-            "parse_fail_rate": item_scores.parse_fail_rate,
-        }
-        if sample.continuations is not None:
-            reference = FlipLikelihoodMethod.reference_logprob(item_scores)
-            recomputed |= item_metrics(item_scores.scores, reference, sample.item.gold_index)
-        if sample.doc.get("variant") == SAMPLED_VARIANT:
-            rewards = FlipMethod().sample_rewards(sample.item, sample.outputs)
-            recomputed |= sampled_metrics(rewards, sample.item.gold_index)
+        recomputed = method.item_metrics(sample.item, item_scores, sample.outputs, sampled)
         for name, value in sample.logged_metrics.items():
             if name not in recomputed:
                 raise FlipInputError(f"{source}: logged {name} is not a metric of this method")
@@ -441,60 +454,31 @@ def _store_results(session: Session, run_id: int, prepared: PreparedRun) -> None
 
 
 def _metric_rows(run_id: int, prepared: PreparedRun) -> list[dict[str, Any]]:
+    """The run's metrics with 95% intervals: accuracy from the strict and tie-aware credits,
+    every other per-item metric of the method (:meth:`Method.item_metrics`) averaged, and the
+    cost (generated tokens; for likelihood methods forward passes) per item."""
     items = [sample.item for sample in prepared.samples]
     accuracy = best_of_n_accuracy(
         [s.scores for s in prepared.scored], [i.gold_index for i in items]
     )
     intervals = {"acc": accuracy.strict, "acc_tie_aware": accuracy.tie_aware}
-    per_item = {
-        "parse_fail_rate": [s.parse_fail_rate for s in prepared.scored],
-        "generated_tokens_per_item": [float(tokens_of_first(t, None)) for t in prepared.tokens],
-    }
-    if prepared.variant == SAMPLED_VARIANT:
-        per_item.update(_sampled_per_item(prepared))
-    if prepared.metadata["method"] == "flip":
-        per_item["mean_reward_chosen"] = [
-            s.scores[i.gold_index] for s, i in zip(prepared.scored, items, strict=True)
-        ]
-        per_item["mean_reward_rejected"] = [
-            sum(v for k, v in enumerate(s.scores) if k != i.gold_index) / (len(s.scores) - 1)
-            for s, i in zip(prepared.scored, items, strict=True)
-        ]
-    if prepared.is_likelihood:
-        per_item.update(_likelihood_per_item(prepared))
+    per_item: dict[str, list[float]] = {}
+    units = prepared.scored_units or [None] * len(items)
+    for sample, scored, tokens, item_units in zip(
+        prepared.samples, prepared.scored, prepared.tokens, units, strict=True
+    ):
+        metrics = prepared.method.item_metrics(
+            sample.item, scored, sample.outputs, prepared.sampled
+        )
+        metrics = {k: v for k, v in metrics.items() if k not in intervals}
+        metrics["generated_tokens_per_item"] = float(tokens_of_first(tokens, None))
+        if prepared.sampled:
+            for k in TOKEN_SUBSET_SIZES:
+                metrics[f"generated_tokens_per_item_k{k}"] = float(tokens_of_first(tokens, k))
+        if isinstance(prepared.method, FlipLikelihoodMethod):
+            metrics |= prepared.method.per_token_metrics(metrics, item_units)  # type: ignore[arg-type]
+            metrics["forward_passes_per_item"] = float(len(scored.calls))
+        for name, value in metrics.items():
+            per_item.setdefault(name, []).append(value)
     intervals.update({name: bootstrap_interval(values) for name, values in per_item.items()})
     return metric_rows(run_id, intervals)
-
-
-def _sampled_per_item(prepared: PreparedRun) -> dict[str, list[float]]:
-    """Sampled FLIP's per-item values for fewer samples and for the best sample (the first k
-    samples of the same run, :mod:`flip_core.sampled`), and the cost of the first k."""
-    method = FlipMethod()
-    values: dict[str, list[float]] = {}
-    for sample, tokens in zip(prepared.samples, prepared.tokens, strict=True):
-        rewards = method.sample_rewards(sample.item, sample.outputs)
-        metrics = sampled_metrics(rewards, sample.item.gold_index)
-        for k in TOKEN_SUBSET_SIZES:
-            metrics[f"generated_tokens_per_item_k{k}"] = float(tokens_of_first(tokens, k))
-        for name, value in metrics.items():
-            values.setdefault(name, []).append(value)
-    return values
-
-
-def _likelihood_per_item(prepared: PreparedRun) -> dict[str, list[float]]:
-    """FLIP-likelihood's per-item values: log-probability and PMI of the chosen candidate and
-    the mean of the rejected ones, the same per scored token, and the forward passes."""
-    values: dict[str, list[float]] = {}
-    for sample, scored, units in zip(
-        prepared.samples, prepared.scored, prepared.scored_units or [], strict=True
-    ):
-        reference = FlipLikelihoodMethod.reference_logprob(scored)
-        metrics = item_metrics(scored.scores, reference, sample.item.gold_index)
-        for side in ("chosen", "rejected"):
-            metrics[f"mean_logprob_per_token_{side}"] = per_token_mean(
-                metrics[f"mean_logprob_{side}"], units
-            )
-        metrics["forward_passes_per_item"] = float(len(scored.calls))
-        for name, value in metrics.items():
-            values.setdefault(name, []).append(value)
-    return values

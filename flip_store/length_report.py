@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import Engine, select
 
-from flip_core.benchmarks import check_benchmark
+from flip_core.catalog.benchmarks import benchmark as benchmark_spec
 from flip_core.length_buckets import (
     DEFAULT_BUCKETS,
     LengthBucket,
@@ -83,7 +83,7 @@ def length_report(
     a verdict on, the same edges for every row. Raises :class:`FlipConfigError` for an unknown
     benchmark.
     """
-    check_benchmark(benchmark)
+    benchmark_spec(benchmark)  # a one-line error for an unknown name
     if rows is None:
         rows = leaderboard(engine, benchmark, include_limited=False, variant="none")
     if domains is not None:

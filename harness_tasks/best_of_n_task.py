@@ -42,27 +42,18 @@ from lm_eval.api.metrics import mean
 from lm_eval.api.task import ConfigurableTask
 
 from flip_core.benchmarks import load_benchmark
+from flip_core.catalog.variants import CLEAN, SAMPLED, SAMPLED_PROFILE, variant
 from flip_core.errors import FlipConfigError
-from flip_core.likelihood import LIKELIHOOD_METRICS, item_metrics, likelihood_request
+from flip_core.likelihood import likelihood_request
 from flip_core.logged_samples import document_item, item_document
-from flip_core.methods import FlipLikelihoodMethod, FlipMethod, Method, get_method
-from flip_core.probes import PROBES, apply_probe
+from flip_core.methods import Method, get_method
+from flip_core.probes import apply_probe
 from flip_core.profiles import get_profile
-from flip_core.sampled import (
-    SAMPLE_COUNT,
-    SAMPLE_TEMPERATURE,
-    SAMPLED_METRICS,
-    SAMPLED_VARIANT,
-    sampled_metrics,
-)
-from flip_core.selection import is_strictly_correct, tie_aware_credit
 
-SHUFFLE_SEED = 1234
 HARNESS_PROFILES = ("default", "cpu")
 """Profiles the harness tasks support; ``paper`` (five samples) needs the ``_s5`` variants."""
-
-COMMON_METRICS = ("acc", "acc_ci_low", "acc_ci_high", "acc_tie_aware", "parse_fail_rate")
-FLIP_METRICS = ("mean_reward_chosen", "mean_reward_rejected")
+CI_METRICS = ("acc_ci_low", "acc_ci_high")
+"""Bounds of the percentile-bootstrap interval of ``acc``, aggregated by harness_tasks."""
 
 
 class BestOfNTask(ConfigurableTask):
@@ -78,9 +69,9 @@ class BestOfNTask(ConfigurableTask):
         self.method_name = str(metadata.get("method", ""))
         self.benchmark = str(metadata.get("benchmark", ""))
         self.domain = str(metadata.get("domain", ""))
-        self.variant = str(metadata.get("variant") or "none")
-        self.shuffle_seed = SHUFFLE_SEED if self.method_name == "judge_listwise" else None
-        self.method: Method = get_method(self.method_name, shuffle_seed=self.shuffle_seed)
+        self.variant = variant(str(metadata.get("variant") or CLEAN)).name
+        self.sampled = self.variant == SAMPLED
+        self.method: Method = get_method(self.method_name)
         declared = config.get("output_type", "generate_until")
         if declared != self.method.request_type:
             raise FlipConfigError(
@@ -88,7 +79,7 @@ class BestOfNTask(ConfigurableTask):
                 f"{self.method.request_type}, the task file says {declared}"
             )
         profile_name = str(metadata.get("profile", "default"))
-        if self.variant == SAMPLED_VARIANT:
+        if self.sampled:
             _configure_sampling(config, self.method, profile_name)
         elif self.method.request_type == "generate_until":
             config["generation_kwargs"] = _profile_generation_kwargs(
@@ -104,12 +95,10 @@ class BestOfNTask(ConfigurableTask):
     def download(self, dataset_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:
         loaded = load_benchmark(self.benchmark, self.domain)
         items = loaded.items
-        if self.variant in PROBES:
+        if variant(self.variant).kind == "probe":
             items = [apply_probe(item, self.variant) for item in items]
         docs = [
-            item_document(
-                item, self.method, loaded.source, loaded.revision, self.shuffle_seed, self.variant
-            )
+            item_document(item, self.method, loaded.source, loaded.revision, self.variant)
             for item in items
         ]
         self.dataset = {"test": datasets.Dataset.from_list(docs)}
@@ -209,28 +198,10 @@ class BestOfNTask(ConfigurableTask):
         texts, (log-probability, is_greedy) pairs for likelihood methods, or for the sampled
         variant each call's list of samples."""
         item = document_item(doc)
-        sampled = self.variant == SAMPLED_VARIANT
-        outputs = [list(output) if sampled else [output] for output in results]
+        outputs = [list(output) if self.sampled else [output] for output in results]
         scored = self.method.score(item, outputs)
-        strict = float(is_strictly_correct(scored.scores, item.gold_index))
-        metrics = {
-            "acc": strict,
-            "acc_ci_low": strict,
-            "acc_ci_high": strict,
-            "acc_tie_aware": tie_aware_credit(scored.scores, item.gold_index),
-            "parse_fail_rate": scored.parse_fail_rate,
-        }
-        if self.method_name == "flip":
-            rejected = [s for i, s in enumerate(scored.scores) if i != item.gold_index]
-            metrics["mean_reward_chosen"] = float(scored.scores[item.gold_index])
-            metrics["mean_reward_rejected"] = float(sum(rejected) / len(rejected))
-        if isinstance(self.method, FlipLikelihoodMethod):
-            reference = self.method.reference_logprob(scored)
-            metrics.update(item_metrics(scored.scores, reference, item.gold_index))
-        if sampled and isinstance(self.method, FlipMethod):
-            rewards = self.method.sample_rewards(item, outputs)
-            metrics.update(sampled_metrics(rewards, item.gold_index))
-        return metrics
+        metrics = self.method.item_metrics(item, scored, outputs, sampled=self.sampled)
+        return metrics | {name: metrics["acc"] for name in CI_METRICS}
 
     def aggregation(self) -> dict[str, Any]:
         from harness_tasks.aggregations import ci95_high, ci95_low
@@ -243,9 +214,7 @@ class BestOfNTask(ConfigurableTask):
         return {name: name != "parse_fail_rate" for name in self._metric_names()}
 
     def _metric_names(self) -> tuple[str, ...]:
-        extra = {"flip": FLIP_METRICS, "flipll": LIKELIHOOD_METRICS}
-        names = COMMON_METRICS + extra.get(self.method_name, ())
-        return names + SAMPLED_METRICS if self.variant == SAMPLED_VARIANT else names
+        return self.method.metric_names(sampled=self.sampled) + CI_METRICS
 
 
 def _profile_generation_kwargs(configured: dict[str, Any], profile_name: str) -> dict[str, Any]:
@@ -266,14 +235,13 @@ def _configure_sampling(config: dict[str, Any], method: Method, profile_name: st
     at the paper's temperature, and a ``take_first_k`` filter hands all samples (not lm-eval's
     default first one) to :meth:`BestOfNTask.process_results`. The profile still sets the
     token limit. Sampled requests bypass lm-eval's response cache (``--use_cache``)."""
-    if not isinstance(method, FlipMethod):
-        raise FlipConfigError(f"the {SAMPLED_VARIANT} variant samples FLIP reconstructions only")
+    if not method.supports_sampling:
+        raise FlipConfigError(f"the {SAMPLED} variant samples FLIP reconstructions only")
     settings = _profile_generation_kwargs(config.get("generation_kwargs") or {}, profile_name)
-    config["generation_kwargs"] = settings | {"do_sample": True, "temperature": SAMPLE_TEMPERATURE}
-    config["repeats"] = SAMPLE_COUNT
-    config["filter_list"] = [
-        {"name": "none", "filter": [{"function": "take_first_k", "k": SAMPLE_COUNT}]}
-    ]
+    temperature, count = SAMPLED_PROFILE.temperature, SAMPLED_PROFILE.num_samples
+    config["generation_kwargs"] = settings | {"do_sample": True, "temperature": temperature}
+    config["repeats"] = count
+    config["filter_list"] = [{"name": "none", "filter": [{"function": "take_first_k", "k": count}]}]
 
 
 def _check_profile(profile_name: str) -> None:

@@ -17,49 +17,25 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from flip_core.methods import METHOD_NAMES, get_method
-from flip_core.probes import PROBES
+from flip_core.catalog.benchmarks import BENCHMARKS
+from flip_core.catalog.variants import CLEAN, VARIANTS
+from flip_core.methods import METHOD_NAMES, method_class
 from flip_core.prompts import STOP_STRINGS
-from flip_core.sampled import SAMPLE_COUNT, SAMPLE_TEMPERATURE, SAMPLED_VARIANT
 
 TASK_DIR = Path(__file__).resolve().parent / "tasks"
 BASE_YAML = "_best_of_n.yaml"
 LIKELIHOOD_BASE_YAML = "_best_of_n_loglikelihood.yaml"
 """Base of the methods that score continuations (FLIP-likelihood): no generation settings."""
 TASK_VERSION = 1
-
-# Domains with a task of their own, and the domains each benchmark group averages.
-TASK_DOMAINS: dict[str, tuple[str, ...]] = {
-    "rb2": ("focus", "factuality", "precise_if", "math"),
-    "llmbar": ("neighbor", "gptinst", "gptout", "manual", "natural"),
-    "demo": ("all",),
-}
-GROUP_DOMAINS: dict[str, tuple[str, ...]] = {
-    "rb2": ("focus", "factuality", "precise_if", "math"),
-    "llmbar": ("neighbor", "gptinst", "gptout", "manual"),
-    "demo": ("all",),
-}
-DATASETS = {
-    "rb2": "allenai/reward-bench-2 (split test) or $FLIP_DATA_DIR/reward-bench-2",
-    "llmbar": "princeton-nlp/LLMBar via allenai/reward-bench (split filtered) "
-    "or $FLIP_DATA_DIR/llmbar",
-    "demo": "flip_core/data/demo_rb2.jsonl (bundled demo set)",
-}
 GROUP_METRICS = ("acc", "acc_tie_aware", "parse_fail_rate")
-CLEAN = "none"
-VARIANT_FOLDERS = {SAMPLED_VARIANT: "sampled", **{probe: "probes" for probe in PROBES}}
-VARIANT_METHODS = {SAMPLED_VARIANT: ("flip",), **{probe: METHOD_NAMES for probe in PROBES}}
-"""Which methods each variant exists for: sampling is FLIP's protocol; probes test every method."""
-VARIANT_NOTES = {
-    SAMPLED_VARIANT: f"# Variant {SAMPLED_VARIANT}: the task class samples {SAMPLE_COUNT} "
-    f"reconstructions per candidate\n# at temperature {SAMPLE_TEMPERATURE} (lm-eval repeats) and "
-    "keeps them all (flip_core/sampled.py).\n",
-    **{
-        probe: f"# Variant {probe}: the rejected candidates are edited by the {probe} probe\n"
-        "# before any request is built (flip_core/probes.py).\n"
-        for probe in PROBES
-    },
-}
+
+
+def variant_methods(variant: str) -> tuple[str, ...]:
+    """The methods a variant exists for: sampling where a method supports it (FLIP's
+    protocol); every method for the clean task and the probes."""
+    if VARIANTS[variant].kind == "sampled":
+        return tuple(m for m in METHOD_NAMES if method_class(m).supports_sampling)
+    return METHOD_NAMES
 
 
 @dataclass(frozen=True)
@@ -72,9 +48,9 @@ class TaskSpec:
     @property
     def name(self) -> str:
         base = f"{self.method}_{self.benchmark}"
-        if self.benchmark != "demo":
+        if BENCHMARKS[self.benchmark].task_per_domain:
             base += f"_{self.domain}"
-        return base if self.variant == CLEAN else f"{base}_{self.variant}"
+        return base + VARIANTS[self.variant].suffix
 
     @property
     def path(self) -> str:
@@ -95,23 +71,25 @@ class GroupSpec:
 
 
 def task_path(name: str, variant: str) -> str:
-    return f"{name}.yaml" if variant == CLEAN else f"{VARIANT_FOLDERS[variant]}/{name}.yaml"
+    folder = VARIANTS[variant].folder
+    return f"{name}.yaml" if folder is None else f"{folder}/{name}.yaml"
 
 
 def task_specs() -> list[TaskSpec]:
     """Every clean task, then every variant task (variants for the methods they apply to)."""
     clean = [
-        TaskSpec(method, benchmark, domain)
-        for benchmark, domains in TASK_DOMAINS.items()
+        TaskSpec(method, spec.name, domain)
+        for spec in BENCHMARKS.values()
         for method in METHOD_NAMES
-        for domain in domains
+        for domain in spec.domain_names
     ]
     variants = [
-        TaskSpec(method, benchmark, domain, variant)
-        for variant, methods in VARIANT_METHODS.items()
-        for benchmark, domains in TASK_DOMAINS.items()
-        for method in methods
-        for domain in domains
+        TaskSpec(method, spec.name, domain, variant)
+        for variant in VARIANTS
+        if variant != CLEAN
+        for spec in BENCHMARKS.values()
+        for method in variant_methods(variant)
+        for domain in spec.domain_names
     ]
     return clean + variants
 
@@ -122,21 +100,24 @@ def group_specs() -> list[GroupSpec]:
     every clean method, without an aggregate (a mean across methods means nothing, and lm-eval
     would average leaf tasks anyway)."""
     groups = []
-    for benchmark, domains in GROUP_DOMAINS.items():
+    for spec in BENCHMARKS.values():
+        benchmark, domains = spec.name, spec.averaged_domains
         method_groups = []
         for method in METHOD_NAMES:
             members = tuple(TaskSpec(method, benchmark, domain).name for domain in domains)
-            if benchmark == "demo":
+            if not spec.task_per_domain:
                 method_groups.extend(members)
                 continue
             name = f"{method}_{benchmark}"
             groups.append(GroupSpec(name, members, aggregate=True))
             method_groups.append(name)
         groups.append(GroupSpec(f"{benchmark}_all", tuple(method_groups), aggregate=False))
-        if benchmark == "demo":
+        if not spec.task_per_domain:
             continue
-        for variant, methods in VARIANT_METHODS.items():
-            for method in methods:
+        for variant in VARIANTS:
+            if variant == CLEAN:
+                continue
+            for method in variant_methods(variant):
                 members = tuple(
                     TaskSpec(method, benchmark, domain, variant).name for domain in domains
                 )
@@ -174,14 +155,23 @@ def render_likelihood_base_yaml() -> str:
 
 def base_yaml_of(method: str) -> str:
     """The shared YAML a method's tasks include, by what the method asks the model."""
-    return LIKELIHOOD_BASE_YAML if get_method(method).request_type == "loglikelihood" else BASE_YAML
+    return (
+        BASE_YAML
+        if method_class(method).request_type == "generate_until"
+        else (LIKELIHOOD_BASE_YAML)
+    )
 
 
 def render_task_yaml(spec: TaskSpec) -> str:
     base = base_yaml_of(spec.method)
+    note = (
+        ""
+        if spec.variant == CLEAN
+        else f"# Variant {spec.variant}: {VARIANTS[spec.variant].note}\n"
+    )
     return (
         "# Generated by harness_tasks/catalog.py; edit the catalogue, not this file.\n"
-        + VARIANT_NOTES.get(spec.variant, "")
+        + note
         + f"include: {base if spec.variant == CLEAN else '../' + base}\n"
         f"task: {spec.name}\n"
         "metadata:\n"
@@ -190,7 +180,7 @@ def render_task_yaml(spec: TaskSpec) -> str:
         f"  benchmark: {spec.benchmark}\n"
         f"  domain: {spec.domain}\n"
         f"  variant: {spec.variant}\n"
-        f'  dataset: "{DATASETS[spec.benchmark]}"\n'
+        f'  dataset: "{BENCHMARKS[spec.benchmark].data}"\n'
         '  dataset_revision: "resolved at load time; logged with every sample"\n'
     )
 

@@ -14,12 +14,12 @@ import pandas as pd
 from gradio.components.plot import PlotData
 from sqlalchemy import Engine
 
+from flip_core.catalog.benchmarks import BENCHMARKS
 from flip_store.comparisons import compare_runs
 from flip_store.length_report import length_report
 from flip_store.queries import find_items, item_detail, list_runs
 from flip_store.rerank_board import rerank_board
 from flip_store.robustness import robustness
-from harness_tasks.catalog import GROUP_DOMAINS
 from leaderboard.charts import CHART_IDS, chart_figures, featured_model
 from leaderboard.compare_view import render_comparison
 from leaderboard.gains import FlipGain, RowKey, flip_gains
@@ -32,7 +32,7 @@ from leaderboard.table_view import TableFilters, columns_for, leaderboard_frame,
 
 logger = logging.getLogger(__name__)
 
-BENCHMARK_DOMAINS = {benchmark: list(domains) for benchmark, domains in GROUP_DOMAINS.items()}
+BENCHMARK_DOMAINS = {name: list(spec.averaged_domains) for name, spec in BENCHMARKS.items()}
 """The domains each benchmark's board shows and averages: the harness groups' (the paper's)."""
 INSPECT_MODES = {
     "all items": None,

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from flip_core.benchmarks import BENCHMARK_DOMAINS, load_benchmark
+from flip_core.benchmarks import load_benchmark
+from flip_core.catalog.benchmarks import RB2
 from flip_core.errors import FlipConfigError, FlipInputError
 
 LLMBAR_SIZES = {"neighbor": 134, "gptinst": 92, "gptout": 47, "manual": 46}
@@ -107,4 +108,4 @@ def test_unknown_names_and_the_demo_set():
         load_benchmark("rb2", "safety")
     demo = load_benchmark("demo", "all")
     assert len(demo.items) == 24 and demo.revision == "bundled"
-    assert BENCHMARK_DOMAINS["rb2"] == ("focus", "factuality", "precise_if", "math")
+    assert RB2.domain_names == ("focus", "factuality", "precise_if", "math")

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from flip_core.catalog.benchmarks import BENCHMARKS
 from flip_core.methods import METHOD_NAMES, PAPER_METHODS
 
 
@@ -38,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"comma-separated, from {', '.join(METHOD_NAMES)} (default: the paper's "
         "four; flipll is this project's extension)",
     )
-    parser.add_argument("--benchmark", choices=("rb2", "llmbar", "demo"), required=True)
+    parser.add_argument("--benchmark", choices=tuple(BENCHMARKS), required=True)
     parser.add_argument(
         "--domains", help="comma-separated domains (default: the benchmark's averaged domains)"
     )
@@ -84,22 +85,19 @@ class EvalSettings:
 
 
 def task_names(methods: list[str], benchmark: str, domains: list[str] | None) -> list[str]:
-    from flip_core.errors import FlipConfigError
-    from harness_tasks.catalog import GROUP_DOMAINS, TASK_DOMAINS
+    """The clean tasks of ``methods`` on ``benchmark``'s domains (default: its averaged
+    ones), named as the harness catalogue names them."""
+    from flip_core.catalog.benchmarks import benchmark as benchmark_spec
+    from flip_core.methods import method_class
+    from harness_tasks.catalog import TaskSpec
 
-    unknown = [m for m in methods if m not in METHOD_NAMES]
-    if unknown:
-        raise FlipConfigError(
-            f"unknown method {unknown[0]!r}; choose from {', '.join(METHOD_NAMES)}"
-        )
-    if benchmark == "demo":
-        return [f"{method}_demo" for method in methods]
-    chosen = domains or list(GROUP_DOMAINS[benchmark])
-    bad = [d for d in chosen if d not in TASK_DOMAINS[benchmark]]
-    if bad:
-        choices = ", ".join(TASK_DOMAINS[benchmark])
-        raise FlipConfigError(f"unknown {benchmark} domain {bad[0]!r}; choose from {choices}")
-    return [f"{method}_{benchmark}_{domain}" for method in methods for domain in chosen]
+    spec = benchmark_spec(benchmark)
+    for method in methods:
+        method_class(method)  # a one-line error for an unknown name
+    chosen = domains or list(spec.averaged_domains)
+    for domain in chosen:
+        spec.domain(domain)
+    return list(dict.fromkeys(TaskSpec(m, benchmark, d).name for m in methods for d in chosen))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -38,11 +38,11 @@ def register(kinds: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from flip_core.benchmarks import check_benchmark
+    from flip_core.catalog.benchmarks import benchmark
     from flip_store.database import FlipStoreError, open_engine
     from flip_store.robustness import robustness
 
-    check_benchmark(args.benchmark)
+    benchmark(args.benchmark)  # a one-line error for an unknown name
     rows = robustness(open_engine(args.db, read_only=True), args.benchmark)
     if not rows:
         raise FlipStoreError(

@@ -61,7 +61,8 @@ def print_summary(root: Path) -> None:
     from flip_core.baselines import reference_points
     from flip_core.errors import FlipInputError
     from flip_core.logged_samples import read_samples
-    from flip_core.sampled import SAMPLED_METRICS, SAMPLED_VARIANT
+    from flip_core.catalog.variants import SAMPLED
+    from flip_core.sampled import SAMPLED_METRICS
     from flip_core.selection import best_of_n_accuracy, bootstrap_interval, is_strictly_correct
 
     if not root.is_dir():
@@ -96,7 +97,7 @@ def print_summary(root: Path) -> None:
         )
         doc = samples[0].doc
         variant = doc.get("variant", "none")
-        if variant == SAMPLED_VARIANT:
+        if variant == SAMPLED:
             sampled_lines.append(_sampled_line(task, samples))
         strict_values = [
             float(is_strictly_correct(s.scores, gold))
@@ -126,14 +127,13 @@ def print_summary(root: Path) -> None:
 
 def _sampled_line(task: str, samples: list[Any]) -> str:
     """One sampled task's accuracy under every k-sample rule of :mod:`flip_core.sampled`."""
-    from flip_core.methods import FlipMethod
-    from flip_core.sampled import SAMPLED_METRICS, sampled_metrics
+    from flip_core.logged_samples import document_method
+    from flip_core.sampled import SAMPLED_METRICS
     from flip_core.selection import bootstrap_interval
 
-    method = FlipMethod()
+    method = document_method(samples[0].doc)
     per_item = [
-        sampled_metrics(method.sample_rewards(s.item, s.outputs), s.item.gold_index)
-        for s in samples
+        method.item_metrics(s.item, s.rescore(), s.outputs, sampled=True) for s in samples
     ]
     cells = [bootstrap_interval([m[name] for m in per_item]).format() for name in SAMPLED_METRICS]
     return f"{task:34} " + " ".join(f"{cell:22}" for cell in cells)
