@@ -44,7 +44,7 @@ from store_scale import CALLS_PER_ITEM, fill
 
 from flip_store.database import open_engine
 from flip_store.queries import list_runs
-from flip_store.schema import Metric, Run
+from flip_store.schema import MetricRow, RunRow
 from leaderboard.startup_heap import freeze_startup_heap
 from leaderboard.table_view import TableFilters
 from leaderboard.views import LeaderboardViews
@@ -94,9 +94,9 @@ def main() -> None:
     def bare_rows() -> None:
         with engine.connect() as connection:
             connection.execute(
-                select(Run.id, Metric.value)
-                .join(Metric, Metric.run_id == Run.id)
-                .where(Run.benchmark == "rb2", Metric.name == "acc")
+                select(RunRow.id, MetricRow.value)
+                .join(MetricRow, MetricRow.run_id == RunRow.id)
+                .where(RunRow.benchmark == "rb2", MetricRow.name == "acc")
             ).all()
 
     warm.warm(["rb2"])  # what the app does in the background at start

@@ -35,15 +35,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from flip_store.database import open_engine
 from flip_store.queries import item_detail, leaderboard
 from flip_store.schema import (
-    Call,
-    Candidate,
-    Item,
-    Metric,
-    Model,
-    Outcome,
-    Run,
-    RunVerdicts,
-    Score,
+    CallRow,
+    CandidateRow,
+    ItemRow,
+    MetricRow,
+    ModelRow,
+    OutcomeRow,
+    RunRow,
+    RunVerdictsRow,
+    ScoreRow,
 )
 
 DOMAIN_SIZES = {"focus": 495, "factuality": 475, "precise_if": 160, "math": 183}
@@ -73,7 +73,7 @@ def fill(engine, models: int, methods: list[str], rng: random.Random) -> tuple[i
     rows = 0
     with engine.begin() as connection:
         connection.execute(
-            insert(Item),
+            insert(ItemRow),
             [
                 {
                     "id": item_id,
@@ -88,7 +88,7 @@ def fill(engine, models: int, methods: list[str], rng: random.Random) -> tuple[i
             ],
         )
         connection.execute(
-            insert(Candidate),
+            insert(CandidateRow),
             [
                 {
                     "item_id": item_id,
@@ -108,7 +108,7 @@ def fill(engine, models: int, methods: list[str], rng: random.Random) -> tuple[i
     for model_index in range(models):
         with engine.begin() as connection:
             connection.execute(
-                insert(Model).values(
+                insert(ModelRow).values(
                     id=model_index + 1,
                     name=f"synthetic/model-{model_index}",
                     family="synthetic",
@@ -199,12 +199,12 @@ def fill(engine, models: int, methods: list[str], rng: random.Random) -> tuple[i
                             }
                         )
             for table, batch in (
-                (Run, runs),
-                (Call, calls),
-                (Score, scores),
-                (Outcome, outcomes),
-                (RunVerdicts, verdicts),
-                (Metric, metrics),
+                (RunRow, runs),
+                (CallRow, calls),
+                (ScoreRow, scores),
+                (OutcomeRow, outcomes),
+                (RunVerdictsRow, verdicts),
+                (MetricRow, metrics),
             ):
                 connection.execute(insert(table), batch)
                 rows += len(batch)

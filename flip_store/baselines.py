@@ -1,4 +1,4 @@
-"""Model-free reference runs, computed from the stored items (conventions.md).
+"""ModelRow-free reference runs, computed from the stored items (conventions.md).
 
 Per benchmark domain, three runs with baseline "models": a uniformly random pick (its
 expected accuracy, 1/N per item), always the longest candidate, always the shortest (ties at
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from flip_core.baselines import chance_accuracy, length_scores
 from flip_core.selection import bootstrap_interval, is_strictly_correct, pick_best, tie_aware_credit
 from flip_store.rows import delete_run, insert_missing, insert_outcomes, insert_rows, metric_rows
-from flip_store.schema import Item, Metric, Model, Run
+from flip_store.schema import ItemRow, MetricRow, ModelRow, RunRow
 
 BASELINES = {
     "baseline_random": "baseline: random pick (expected value)",
@@ -28,10 +28,14 @@ BASELINES = {
 
 def refresh_baselines(session: Session, benchmark: str, domain: str) -> None:
     items = session.scalars(
-        select(Item)
-        .where(Item.benchmark == benchmark, Item.domain == domain, Item.gold_index.is_not(None))
-        .options(selectinload(Item.candidates))
-        .order_by(Item.id)
+        select(ItemRow)
+        .where(
+            ItemRow.benchmark == benchmark,
+            ItemRow.domain == domain,
+            ItemRow.gold_index.is_not(None),
+        )
+        .options(selectinload(ItemRow.candidates))
+        .order_by(ItemRow.id)
     ).all()
     if not items:
         return
@@ -40,22 +44,22 @@ def refresh_baselines(session: Session, benchmark: str, domain: str) -> None:
         digest.update(item.id.encode() + b"\0" + item.dataset_revision.encode() + b"\n")
     for method, model_name in BASELINES.items():
         fingerprint = hashlib.sha256(f"{method}:{digest.hexdigest()}".encode()).hexdigest()
-        if session.scalar(select(Run.id).where(Run.fingerprint == fingerprint)) is not None:
+        if session.scalar(select(RunRow.id).where(RunRow.fingerprint == fingerprint)) is not None:
             continue
         insert_missing(
             session,
-            Model,
+            ModelRow,
             [{"name": model_name, "family": "baseline", "is_baseline": True}],
             ["name"],
         )
-        model_id = session.scalar(select(Model.id).where(Model.name == model_name))
+        model_id = session.scalar(select(ModelRow.id).where(ModelRow.name == model_name))
         for stale in session.scalars(
-            select(Run.id).where(
-                Run.model_id == model_id, Run.benchmark == benchmark, Run.domain == domain
+            select(RunRow.id).where(
+                RunRow.model_id == model_id, RunRow.benchmark == benchmark, RunRow.domain == domain
             )
         ).all():
             delete_run(session, stale)
-        run = Run(
+        run = RunRow(
             fingerprint=fingerprint,
             model_id=model_id,
             task=f"{method}_{benchmark}_{domain}",
@@ -103,7 +107,7 @@ def refresh_baselines(session: Session, benchmark: str, domain: str) -> None:
         tie_aware = [outcome["tie_aware"] for outcome in outcomes]
         insert_rows(
             session,
-            Metric,
+            MetricRow,
             metric_rows(
                 run.id,
                 {"acc": bootstrap_interval(strict), "acc_tie_aware": bootstrap_interval(tie_aware)},

@@ -20,10 +20,10 @@ from sqlalchemy import Engine, Text, cast, func, select
 from sqlalchemy.orm import aliased
 
 from flip_core.paired import PairedDifference, paired_difference
-from flip_store.schema import Model, Outcome, Run, RunVerdicts
+from flip_store.schema import ModelRow, OutcomeRow, RunRow, RunVerdictsRow
 
 MAX_RUNS_PER_QUERY = 2000
-"""Run ids per statement, far below SQLite's 32,766-parameter cap."""
+"""RunRow ids per statement, far below SQLite's 32,766-parameter cap."""
 
 
 @dataclass(frozen=True)
@@ -83,8 +83,8 @@ def run_verdicts(engine: Engine, run_ids: set[int]) -> dict[int, dict[str, bool]
         for start in range(0, len(ids), MAX_RUNS_PER_QUERY):
             chunk = ids[start : start + MAX_RUNS_PER_QUERY]
             for run_id, text in connection.execute(
-                select(RunVerdicts.run_id, cast(RunVerdicts.verdicts, Text)).where(
-                    RunVerdicts.run_id.in_(chunk)
+                select(RunVerdictsRow.run_id, cast(RunVerdictsRow.verdicts, Text)).where(
+                    RunVerdictsRow.run_id.in_(chunk)
                 )
             ):
                 found[run_id] = orjson.loads(text)
@@ -138,7 +138,7 @@ class RunLabel:
 
 @dataclass(frozen=True)
 class RunComparison:
-    """Run b against run a on the items both scored (b - a: positive means b is better).
+    """RunRow b against run a on the items both scored (b - a: positive means b is better).
 
     ``improved``: item ids b got right and a wrong; ``regressed``: a right, b wrong (sorted).
     ``difference`` is None when the runs share no items (then ``notes`` says why).
@@ -161,29 +161,36 @@ class RunComparison:
 
 
 def compare_runs(engine: Engine, run_a: int, run_b: int) -> RunComparison | None:
-    """Run ``run_b`` against ``run_a`` item by item; None when either run id is unknown.
+    """RunRow ``run_b`` against ``run_a`` item by item; None when either run id is unknown.
 
     Runs that share no items (different benchmarks or domains) give a comparison with
     ``n == 0`` and a note, not an error, so a view can say so.
     """
-    a = aliased(Outcome, name="outcome_a")
-    b = aliased(Outcome, name="outcome_b")
+    a = aliased(OutcomeRow, name="outcome_a")
+    b = aliased(OutcomeRow, name="outcome_b")
     with engine.connect() as connection:
         labels = {
             row[0]: row
             for row in connection.execute(
-                select(Run.id, Model.name, Run.method, Run.task, Run.benchmark, Run.domain)
-                .join(Model, Model.id == Run.model_id)
-                .where(Run.id.in_([run_a, run_b]))
+                select(
+                    RunRow.id,
+                    ModelRow.name,
+                    RunRow.method,
+                    RunRow.task,
+                    RunRow.benchmark,
+                    RunRow.domain,
+                )
+                .join(ModelRow, ModelRow.id == RunRow.model_id)
+                .where(RunRow.id.in_([run_a, run_b]))
             )
         }
         if run_a not in labels or run_b not in labels:
             return None
         item_counts = dict(
             connection.execute(
-                select(Outcome.run_id, func.count())
-                .where(Outcome.run_id.in_([run_a, run_b]))
-                .group_by(Outcome.run_id)
+                select(OutcomeRow.run_id, func.count())
+                .where(OutcomeRow.run_id.in_([run_a, run_b]))
+                .group_by(OutcomeRow.run_id)
             ).all()
         )
         shared = connection.execute(
@@ -226,7 +233,7 @@ def _notes(a: RunLabel, b: RunLabel, n: int) -> list[str]:
             else "neither has a verdict on an item the other scored"
         )
         notes.append(
-            f"Run {a.run_id} ({where_a}) and run {b.run_id} ({where_b}) share no items: {reason}."
+            f"RunRow {a.run_id} ({where_a}) and run {b.run_id} ({where_b}) share no items: {reason}."
         )
     elif n < max(a.items, b.items):
         notes.append(
@@ -236,7 +243,7 @@ def _notes(a: RunLabel, b: RunLabel, n: int) -> list[str]:
     for label in (a, b):
         if label.method == "baseline_random":
             notes.append(
-                f"Run {label.run_id} is the random-pick baseline: its accuracy is an expected "
+                f"RunRow {label.run_id} is the random-pick baseline: its accuracy is an expected "
                 "value with no per-item picks, so it counts as wrong on every item here."
             )
     return notes

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from flip_core.errors import FlipError
 from flip_store.migrations import migrate
-from flip_store.schema import SCHEMA_VERSION, Base, SchemaInfo
+from flip_store.schema import SCHEMA_VERSION, Base, SchemaInfoRow
 
 DB_URL_ENV = "FLIP_DB_URL"
 DEFAULT_DB_PATH = Path("results") / "flip.db"
@@ -117,10 +117,10 @@ def _prepare_schema(engine: Engine, url: str, create: bool) -> None:
                     raise FlipStoreError(f"{where} is empty; build it with `flip ingest`")
                 Base.metadata.create_all(connection)
                 connection.execute(
-                    SchemaInfo.__table__.insert().values(id=1, version=SCHEMA_VERSION)
+                    SchemaInfoRow.__table__.insert().values(id=1, version=SCHEMA_VERSION)
                 )
                 return
-            version = connection.execute(select(SchemaInfo.version)).scalar_one_or_none()
+            version = connection.execute(select(SchemaInfoRow.version)).scalar_one_or_none()
             if version is None:
                 raise FlipStoreError(f"{where} has no schema version row; it is damaged")
             if version > SCHEMA_VERSION:

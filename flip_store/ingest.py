@@ -56,7 +56,7 @@ from flip_store.baselines import refresh_baselines
 from flip_store.database import session_scope
 from flip_store.model_identity import ModelIdentity, identify_model
 from flip_store.rows import insert_missing, insert_outcomes, insert_rows, metric_rows
-from flip_store.schema import Call, Candidate, Item, Metric, Model, Run, Score
+from flip_store.schema import CallRow, CandidateRow, ItemRow, MetricRow, ModelRow, RunRow, ScoreRow
 
 MAX_FILE_BYTES = 256 * 1024 * 1024
 _RESULTS_NAME = re.compile(r"^results_(?P<time>.+)\.json$")
@@ -322,7 +322,7 @@ def _write_run(engine: Engine, prepared: PreparedRun) -> bool:
         return _write_run_once(engine, prepared)
     except IntegrityError:
         with session_scope(engine) as session:
-            stored = select(Run.id).where(Run.fingerprint == prepared.fingerprint)
+            stored = select(RunRow.id).where(RunRow.fingerprint == prepared.fingerprint)
             if session.scalar(stored) is not None:
                 return False
         raise
@@ -330,7 +330,7 @@ def _write_run(engine: Engine, prepared: PreparedRun) -> bool:
 
 def _write_run_once(engine: Engine, prepared: PreparedRun) -> bool:
     with session_scope(engine) as session:
-        exists = session.scalar(select(Run.id).where(Run.fingerprint == prepared.fingerprint))
+        exists = session.scalar(select(RunRow.id).where(RunRow.fingerprint == prepared.fingerprint))
         if exists is not None:
             return False
         model_id = _model_id(session, prepared.model)
@@ -344,8 +344,8 @@ def _write_run_once(engine: Engine, prepared: PreparedRun) -> bool:
 
 
 def _model_id(session: Session, identity: ModelIdentity) -> int:
-    insert_missing(session, Model, [identity.row()], ["name"])
-    return session.scalar(select(Model.id).where(Model.name == identity.name))
+    insert_missing(session, ModelRow, [identity.row()], ["name"])
+    return session.scalar(select(ModelRow.id).where(ModelRow.name == identity.name))
 
 
 def _store_items(session: Session, prepared: PreparedRun) -> None:
@@ -374,16 +374,16 @@ def _store_items(session: Session, prepared: PreparedRun) -> None:
             }
             for position, text in enumerate(item.candidates)
         ]
-    insert_missing(session, Item, items, ["id"])
-    insert_missing(session, Candidate, candidates, ["item_id", "position"])
+    insert_missing(session, ItemRow, items, ["id"])
+    insert_missing(session, CandidateRow, candidates, ["item_id", "position"])
 
 
-def _run_row(prepared: PreparedRun, model_id: int) -> Run:
+def _run_row(prepared: PreparedRun, model_id: int) -> RunRow:
     results, metadata = prepared.results, prepared.metadata
     config = results["config"]
     first_doc = prepared.samples[0].doc
     evaluated = results.get("date")
-    return Run(
+    return RunRow(
         fingerprint=prepared.fingerprint,
         model_id=model_id,
         task=prepared.task,
@@ -447,10 +447,10 @@ def _store_results(session: Session, run_id: int, prepared: PreparedRun) -> None
                 "parse_fail_rate": item_scores.parse_fail_rate,
             }
         )
-    insert_rows(session, Call, calls)
-    insert_rows(session, Score, scores)
+    insert_rows(session, CallRow, calls)
+    insert_rows(session, ScoreRow, scores)
     insert_outcomes(session, run_id, outcomes)
-    insert_rows(session, Metric, _metric_rows(run_id, prepared))
+    insert_rows(session, MetricRow, _metric_rows(run_id, prepared))
 
 
 def _metric_rows(run_id: int, prepared: PreparedRun) -> list[dict[str, Any]]:

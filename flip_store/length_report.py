@@ -30,7 +30,7 @@ from flip_core.length_buckets import (
 from flip_core.selection import Interval
 from flip_store.comparisons import pooled_verdicts, run_verdicts
 from flip_store.queries import LeaderboardRow, leaderboard
-from flip_store.schema import Candidate, Item
+from flip_store.schema import CandidateRow, ItemRow
 
 WITHOUT_ITEM_PICKS = frozenset({"baseline_random"})
 """Methods whose stored per-item verdicts are not picks (see the module docstring)."""
@@ -121,9 +121,9 @@ def _chosen_lengths(engine: Engine, benchmark: str, item_ids: set[str]) -> dict[
     ``IN`` list of thousands of ids.
     """
     query = (
-        select(Candidate.item_id, Candidate.text)
-        .join(Item, Item.id == Candidate.item_id)
-        .where(Item.benchmark == benchmark, Candidate.is_chosen.is_(True))
+        select(CandidateRow.item_id, CandidateRow.text)
+        .join(ItemRow, ItemRow.id == CandidateRow.item_id)
+        .where(ItemRow.benchmark == benchmark, CandidateRow.is_chosen.is_(True))
     )
     with engine.connect() as connection:
         return {

@@ -16,17 +16,17 @@ from sqlalchemy import Connection, insert, select, update
 
 def _add_run_verdicts(connection: Connection) -> None:
     """1 -> 2: the ``run_verdicts`` table, filled from every run's outcomes."""
-    from flip_store.schema import Outcome, RunVerdicts
+    from flip_store.schema import OutcomeRow, RunVerdictsRow
 
-    RunVerdicts.__table__.create(connection)
+    RunVerdictsRow.__table__.create(connection)
     verdicts: dict[int, dict[str, bool]] = {}
     for run_id, item_id, correct in connection.execute(
-        select(Outcome.run_id, Outcome.item_id, Outcome.correct)
+        select(OutcomeRow.run_id, OutcomeRow.item_id, OutcomeRow.correct)
     ):
         verdicts.setdefault(run_id, {})[item_id] = bool(correct)
     if verdicts:
         connection.execute(
-            insert(RunVerdicts),
+            insert(RunVerdictsRow),
             [{"run_id": run_id, "verdicts": items} for run_id, items in verdicts.items()],
         )
 
@@ -35,8 +35,8 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_run_verdicts}
 
 
 def migrate(connection: Connection, from_version: int) -> None:
-    from flip_store.schema import SCHEMA_VERSION, SchemaInfo
+    from flip_store.schema import SCHEMA_VERSION, SchemaInfoRow
 
     for version in range(from_version, SCHEMA_VERSION):
         MIGRATIONS[version](connection)
-        connection.execute(update(SchemaInfo).values(version=version + 1))
+        connection.execute(update(SchemaInfoRow).values(version=version + 1))

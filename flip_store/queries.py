@@ -9,7 +9,16 @@ import orjson
 from sqlalchemy import Engine, Text, cast, func, select, true
 from sqlalchemy.orm import Session, aliased
 
-from flip_store.schema import Call, Candidate, Item, Metric, Model, Outcome, Run, Score
+from flip_store.schema import (
+    CallRow,
+    CandidateRow,
+    ItemRow,
+    MetricRow,
+    ModelRow,
+    OutcomeRow,
+    RunRow,
+    ScoreRow,
+)
 
 
 @dataclass(frozen=True)
@@ -34,10 +43,10 @@ class RunSummary:
 def list_models(engine: Engine) -> list[ModelSummary]:
     with Session(engine) as session:
         rows = session.execute(
-            select(Model.name, Model.family, Model.parameters, func.count(Run.id))
-            .join(Run, Run.model_id == Model.id, isouter=True)
-            .group_by(Model.id)
-            .order_by(Model.is_baseline, Model.name)
+            select(ModelRow.name, ModelRow.family, ModelRow.parameters, func.count(RunRow.id))
+            .join(RunRow, RunRow.model_id == ModelRow.id, isouter=True)
+            .group_by(ModelRow.id)
+            .order_by(ModelRow.is_baseline, ModelRow.name)
         ).all()
     return [ModelSummary(*row) for row in rows]
 
@@ -45,10 +54,20 @@ def list_models(engine: Engine) -> list[ModelSummary]:
 def list_runs(engine: Engine) -> list[RunSummary]:
     with Session(engine) as session:
         rows = session.execute(
-            select(Run.id, Run.task, Model.name, Run.profile, Run.limit, Metric.n, Metric.value)
-            .join(Model, Model.id == Run.model_id)
-            .join(Metric, (Metric.run_id == Run.id) & (Metric.name == "acc"), isouter=True)
-            .order_by(Run.benchmark, Run.method, Run.domain, Model.name)
+            select(
+                RunRow.id,
+                RunRow.task,
+                ModelRow.name,
+                RunRow.profile,
+                RunRow.limit,
+                MetricRow.n,
+                MetricRow.value,
+            )
+            .join(ModelRow, ModelRow.id == RunRow.model_id)
+            .join(
+                MetricRow, (MetricRow.run_id == RunRow.id) & (MetricRow.name == "acc"), isouter=True
+            )
+            .order_by(RunRow.benchmark, RunRow.method, RunRow.domain, ModelRow.name)
         ).all()
     return [
         RunSummary(id=r[0], task=r[1], model=r[2], profile=r[3], limit=r[4], n=r[5] or 0, acc=r[6])
@@ -105,21 +124,21 @@ def _newest_comparable_runs(benchmark: str, include_limited: bool, variant: str)
     Comparable runs share the decoding profile, prompt-template hash and dataset revision
     (conventions.md); among them the highest id is the newest ingest.
     """
-    query = select(func.max(Run.id).label("id")).where(
-        Run.benchmark == benchmark, Run.variant == variant
+    query = select(func.max(RunRow.id).label("id")).where(
+        RunRow.benchmark == benchmark, RunRow.variant == variant
     )
     if not include_limited:
-        query = query.where(Run.limit.is_(None))
+        query = query.where(RunRow.limit.is_(None))
     # Full and limited runs are picked separately, so that a later --limit run never hides a
     # full one (the caller prefers the full run of a cell).
     return query.group_by(
-        Run.model_id,
-        Run.method,
-        Run.profile,
-        Run.prompt_hash,
-        Run.dataset_revision,
-        Run.domain,
-        Run.limit.is_(None),
+        RunRow.model_id,
+        RunRow.method,
+        RunRow.profile,
+        RunRow.prompt_hash,
+        RunRow.dataset_revision,
+        RunRow.domain,
+        RunRow.limit.is_(None),
     ).subquery()
 
 
@@ -137,22 +156,22 @@ def leaderboard(
     # Python sees one plain tuple per cell (issue 4's p95 target: picking in Python over every
     # run's metric rows cost 100+ ms at 100 models).
     newest = _newest_comparable_runs(benchmark, include_limited, variant)
-    acc = aliased(Metric)
-    parse = aliased(Metric)
-    tokens = aliased(Metric)
+    acc = aliased(MetricRow)
+    parse = aliased(MetricRow)
+    tokens = aliased(MetricRow)
     query = (
         select(
-            Run.id,
-            Run.model_id,
-            Run.method,
-            Run.profile,
-            Run.prompt_hash,
-            Run.domain,
-            Run.limit,
-            Model.name,
-            Model.family,
-            Model.parameters,
-            Model.is_baseline,
+            RunRow.id,
+            RunRow.model_id,
+            RunRow.method,
+            RunRow.profile,
+            RunRow.prompt_hash,
+            RunRow.domain,
+            RunRow.limit,
+            ModelRow.name,
+            ModelRow.family,
+            ModelRow.parameters,
+            ModelRow.is_baseline,
             acc.value,
             acc.ci_low,
             acc.ci_high,
@@ -160,13 +179,13 @@ def leaderboard(
             parse.value,
             tokens.value,
         )
-        .join(newest, newest.c.id == Run.id)
-        .join(Model, Model.id == Run.model_id)
-        .join(acc, (acc.run_id == Run.id) & (acc.name == "acc"))
-        .join(parse, (parse.run_id == Run.id) & (parse.name == "parse_fail_rate"), isouter=True)
+        .join(newest, newest.c.id == RunRow.id)
+        .join(ModelRow, ModelRow.id == RunRow.model_id)
+        .join(acc, (acc.run_id == RunRow.id) & (acc.name == "acc"))
+        .join(parse, (parse.run_id == RunRow.id) & (parse.name == "parse_fail_rate"), isouter=True)
         .join(
             tokens,
-            (tokens.run_id == Run.id) & (tokens.name == "generated_tokens_per_item"),
+            (tokens.run_id == RunRow.id) & (tokens.name == "generated_tokens_per_item"),
             isouter=True,
         )
     )
@@ -249,8 +268,8 @@ class RunOnItem:
 
 @dataclass(frozen=True)
 class ItemDetail:
-    item: Item
-    candidates: list[Candidate]
+    item: ItemRow
+    candidates: list[CandidateRow]
     runs: list[RunOnItem]
 
 
@@ -259,7 +278,12 @@ def _among(column, run_ids: Sequence[int] | None):  # type: ignore[no-untyped-de
     return column.in_(list(run_ids)) if run_ids else true()
 
 
-_CALL_JSON_COLUMNS = (Call.shown, Call.raw_outputs, Call.parsed_values, Call.parse_statuses)
+_CALL_JSON_COLUMNS = (
+    CallRow.shown,
+    CallRow.raw_outputs,
+    CallRow.parsed_values,
+    CallRow.parse_statuses,
+)
 
 
 def item_detail(
@@ -270,7 +294,7 @@ def item_detail(
     ``run_ids`` narrows the runs to those (the Inspect page shows two at a time).
     """
     with Session(engine, expire_on_commit=False) as session:
-        item = session.get(Item, item_id)
+        item = session.get(ItemRow, item_id)
         if item is None:
             return None
         candidates = list(item.candidates)
@@ -282,14 +306,14 @@ def item_detail(
             session.connection()
             .execute(
                 select(
-                    Call.run_id,
-                    Call.call_index,
+                    CallRow.run_id,
+                    CallRow.call_index,
                     *(cast(column, Text) for column in _CALL_JSON_COLUMNS),
-                    Call.failed,
-                    Call.generated_tokens,
+                    CallRow.failed,
+                    CallRow.generated_tokens,
                 )
-                .where(Call.item_id == item_id)
-                .order_by(Call.run_id, Call.call_index)
+                .where(CallRow.item_id == item_id)
+                .order_by(CallRow.run_id, CallRow.call_index)
             )
             .all()
         )
@@ -307,28 +331,28 @@ def item_detail(
             )
         scores: dict[int, dict[int, float | None]] = {}
         for run_id, position, value in session.execute(
-            select(Score.run_id, Score.position, Score.value).where(
-                Score.item_id == item_id, _among(Score.run_id, run_ids)
+            select(ScoreRow.run_id, ScoreRow.position, ScoreRow.value).where(
+                ScoreRow.item_id == item_id, _among(ScoreRow.run_id, run_ids)
             )
         ):
             scores.setdefault(run_id, {})[position] = value
         # Every stored run has an outcome on each item it scored: one query names the runs.
         runs = session.execute(
             select(
-                Outcome.run_id,
-                Model.name,
-                Run.method,
-                Run.task,
-                Run.variant,
-                Outcome.picked_position,
-                Outcome.correct,
-                Outcome.tie_aware,
-                Outcome.parse_fail_rate,
+                OutcomeRow.run_id,
+                ModelRow.name,
+                RunRow.method,
+                RunRow.task,
+                RunRow.variant,
+                OutcomeRow.picked_position,
+                OutcomeRow.correct,
+                OutcomeRow.tie_aware,
+                OutcomeRow.parse_fail_rate,
             )
-            .join(Run, Run.id == Outcome.run_id)
-            .join(Model, Model.id == Run.model_id)
-            .where(Outcome.item_id == item_id, _among(Outcome.run_id, run_ids))
-            .order_by(Outcome.run_id)
+            .join(RunRow, RunRow.id == OutcomeRow.run_id)
+            .join(ModelRow, ModelRow.id == RunRow.model_id)
+            .where(OutcomeRow.item_id == item_id, _among(OutcomeRow.run_id, run_ids))
+            .order_by(OutcomeRow.run_id)
         ).all()
     return ItemDetail(
         item=item,
@@ -358,17 +382,17 @@ def find_items(
     run_b: int | None = None,
     only: str | None = None,
 ) -> list[str]:
-    """Item ids of a benchmark (domain), optionally narrowed for the Inspect page.
+    """ItemRow ids of a benchmark (domain), optionally narrowed for the Inspect page.
 
     ``search`` matches the instruction (case-insensitive); ``only="disagree"`` keeps items where
     runs ``run_a`` and ``run_b`` are not both right or both wrong; ``only="a_wrong"`` keeps items
     run ``run_a`` got wrong.
     """
-    query = select(Item.id).where(Item.benchmark == benchmark).order_by(Item.id)
+    query = select(ItemRow.id).where(ItemRow.benchmark == benchmark).order_by(ItemRow.id)
     if domain:
-        query = query.where(Item.domain == domain)
+        query = query.where(ItemRow.domain == domain)
     if search:
-        query = query.where(func.lower(Item.instruction).contains(search.lower()))
+        query = query.where(func.lower(ItemRow.instruction).contains(search.lower()))
     with Session(engine) as session:
         ids = list(session.scalars(query))
         if only is None or run_a is None:
@@ -384,6 +408,6 @@ def find_items(
 
 def _correctness(session: Session, run_id: int | None) -> dict[str, bool]:
     rows = session.execute(
-        select(Outcome.item_id, Outcome.correct).where(Outcome.run_id == run_id)
+        select(OutcomeRow.item_id, OutcomeRow.correct).where(OutcomeRow.run_id == run_id)
     ).all()
     return {item_id: correct for item_id, correct in rows}

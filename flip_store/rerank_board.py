@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, Row, func, select
 
 from flip_core.selection import Interval, pick_best
-from flip_store.schema import Candidate, Metric, Model, Outcome, Run
+from flip_store.schema import CandidateRow, MetricRow, ModelRow, OutcomeRow, RunRow
 
 
 @dataclass(frozen=True)
@@ -41,15 +41,15 @@ class RerankRow:
 def rerank_board(engine: Engine, benchmark: str) -> list[RerankRow]:
     """The newest reranking run per model, method and profile on ``benchmark``, best first."""
     newest = (
-        select(func.max(Run.id))
-        .where(Run.benchmark == benchmark, Run.task.like("rerank\\_%", escape="\\"))
-        .group_by(Run.model_id, Run.method, Run.profile)
+        select(func.max(RunRow.id))
+        .where(RunRow.benchmark == benchmark, RunRow.task.like("rerank\\_%", escape="\\"))
+        .group_by(RunRow.model_id, RunRow.method, RunRow.profile)
     )
     with engine.connect() as connection:
         runs = connection.execute(
-            select(Run.id, Model.name, Run.method, Run.profile)
-            .join(Model, Model.id == Run.model_id)
-            .where(Run.id.in_(newest))
+            select(RunRow.id, ModelRow.name, RunRow.method, RunRow.profile)
+            .join(ModelRow, ModelRow.id == RunRow.model_id)
+            .where(RunRow.id.in_(newest))
         ).all()
         if not runs:
             return []
@@ -57,21 +57,26 @@ def rerank_board(engine: Engine, benchmark: str) -> list[RerankRow]:
         metrics: dict[int, dict[str, tuple]] = defaultdict(dict)
         for run_id, name, value, low, high, n in connection.execute(
             select(
-                Metric.run_id, Metric.name, Metric.value, Metric.ci_low, Metric.ci_high, Metric.n
-            ).where(Metric.run_id.in_(ids))
+                MetricRow.run_id,
+                MetricRow.name,
+                MetricRow.value,
+                MetricRow.ci_low,
+                MetricRow.ci_high,
+                MetricRow.n,
+            ).where(MetricRow.run_id.in_(ids))
         ):
             metrics[run_id][name] = (value, low, high, n)
         items: dict[int, list[str]] = defaultdict(list)
         for run_id, item_id in connection.execute(
-            select(Outcome.run_id, Outcome.item_id).where(Outcome.run_id.in_(ids))
+            select(OutcomeRow.run_id, OutcomeRow.item_id).where(OutcomeRow.run_id.in_(ids))
         ):
             items[run_id].append(item_id)
         candidates: dict[str, list[tuple[int, float]]] = defaultdict(list)
         wanted = {item for run_items in items.values() for item in run_items}
         for item_id, length, reference in connection.execute(
-            select(Candidate.item_id, Candidate.length_chars, Candidate.reference_score)
-            .where(Candidate.item_id.like(f"{benchmark}:%"))
-            .order_by(Candidate.item_id, Candidate.position)
+            select(CandidateRow.item_id, CandidateRow.length_chars, CandidateRow.reference_score)
+            .where(CandidateRow.item_id.like(f"{benchmark}:%"))
+            .order_by(CandidateRow.item_id, CandidateRow.position)
         ):
             if item_id in wanted:
                 candidates[item_id].append((length, reference))

@@ -36,7 +36,7 @@ from flip_core.selection import bootstrap_interval, pick_best, top_indices
 from flip_store.baselines import BASELINES
 from flip_store.database import session_scope
 from flip_store.rows import insert_missing, insert_outcomes, insert_rows, metric_rows
-from flip_store.schema import Candidate, Item, Metric, Model, Run, Score
+from flip_store.schema import CandidateRow, ItemRow, MetricRow, ModelRow, RunRow, ScoreRow
 
 RERANK_DOMAIN = "all"
 MODEL_FREE = {
@@ -44,7 +44,7 @@ MODEL_FREE = {
     "shortest": BASELINES["baseline_shortest"],
     "random": "baseline: random pick (seeded draw)",
 }
-"""Model names of the rerankers that use no model (the same as the accuracy baselines')."""
+"""ModelRow names of the rerankers that use no model (the same as the accuracy baselines')."""
 
 
 COMMITTED_RERANK_INPUT = Path("alpacaeval_bon") / "tulu2dpo13b_bo11_dev.jsonl"
@@ -76,13 +76,13 @@ def ingest_rerank(engine: Engine, results: Path, input_file: Path) -> RerankInge
     if not scored:
         raise FlipInputError(f"{results}: every prompt was refused; nothing to store")
     with session_scope(engine) as session:
-        if session.scalar(select(Run.id).where(Run.fingerprint == fingerprint)) is not None:
+        if session.scalar(select(RunRow.id).where(RunRow.fingerprint == fingerprint)) is not None:
             return RerankIngest(task, False, len(rows), len(rows) - len(scored))
         _store_items(session, [prompts[row["id"]] for row in scored], benchmark)
         model_name = MODEL_FREE.get(method) or str(rows[0].get("model_name") or "unknown model")
         insert_missing(
             session,
-            Model,
+            ModelRow,
             [
                 {
                     "name": model_name,
@@ -92,9 +92,9 @@ def ingest_rerank(engine: Engine, results: Path, input_file: Path) -> RerankInge
             ],
             ["name"],
         )
-        model_id = session.scalar(select(Model.id).where(Model.name == model_name))
+        model_id = session.scalar(select(ModelRow.id).where(ModelRow.name == model_name))
         settings = rows[0].get("settings") or {}
-        run = Run(
+        run = RunRow(
             fingerprint=fingerprint,
             model_id=model_id,
             task=task,
@@ -169,7 +169,7 @@ def _check_row(row: dict[str, Any], prompts: dict[str, RerankPrompt], where: str
 def _store_items(session: Any, prompts: list[RerankPrompt], benchmark: str) -> None:
     insert_missing(
         session,
-        Item,
+        ItemRow,
         [
             {
                 "id": prompt.id,
@@ -186,7 +186,7 @@ def _store_items(session: Any, prompts: list[RerankPrompt], benchmark: str) -> N
     )
     insert_missing(
         session,
-        Candidate,
+        CandidateRow,
         [
             {
                 "item_id": prompt.id,
@@ -236,7 +236,7 @@ def _store_results(
         )
         picked_values.append(references[picked])
         failures.append(failure)
-    insert_rows(session, Score, scores)
+    insert_rows(session, ScoreRow, scores)
     insert_outcomes(session, run_id, outcomes)
     intervals = {
         "mean_reference_score": bootstrap_interval(picked_values),
@@ -254,7 +254,7 @@ def _store_results(
             "n": total,
         }
     )
-    insert_rows(session, Metric, rows)
+    insert_rows(session, MetricRow, rows)
 
 
 def ingest_committed_reranks(engine: Engine, folder: Path) -> list[str]:

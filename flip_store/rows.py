@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from flip_core.selection import Interval
-from flip_store.schema import Base, Call, Metric, Outcome, Run, RunVerdicts, Score
+from flip_store.schema import Base, CallRow, MetricRow, OutcomeRow, RunRow, RunVerdictsRow, ScoreRow
 
 _CHUNK = 500
 
@@ -50,21 +50,21 @@ def insert_rows(session: Session, table: type[Base], rows: Sequence[dict[str, An
 
 
 def insert_outcomes(session: Session, run_id: int, outcomes: Sequence[dict[str, Any]]) -> None:
-    """A run's outcome rows, and its verdicts gathered in one row (:class:`RunVerdicts`)."""
-    insert_rows(session, Outcome, outcomes)
+    """A run's outcome rows, and its verdicts gathered in one row (:class:`RunVerdictsRow`)."""
+    insert_rows(session, OutcomeRow, outcomes)
     verdicts = {row["item_id"]: bool(row["correct"]) for row in outcomes}
-    insert_rows(session, RunVerdicts, [{"run_id": run_id, "verdicts": verdicts}])
+    insert_rows(session, RunVerdictsRow, [{"run_id": run_id, "verdicts": verdicts}])
 
 
 def delete_run(session: Session, run_id: int) -> None:
     """Remove a run and everything that belongs to it (items stay: other runs share them)."""
-    for table in (Metric, RunVerdicts, Outcome, Score, Call):
+    for table in (MetricRow, RunVerdictsRow, OutcomeRow, ScoreRow, CallRow):
         session.execute(delete(table).where(table.run_id == run_id))
-    session.execute(delete(Run).where(Run.id == run_id))
+    session.execute(delete(RunRow).where(RunRow.id == run_id))
 
 
 def metric_rows(run_id: int, intervals: dict[str, Interval]) -> list[dict[str, Any]]:
-    """Metric rows of a run from named intervals (value, 95% bounds, n)."""
+    """MetricRow rows of a run from named intervals (value, 95% bounds, n)."""
     return [
         {
             "run_id": run_id,

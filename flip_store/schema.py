@@ -34,7 +34,7 @@ class Base(DeclarativeBase):
     """Declarative base of the store's tables."""
 
 
-class SchemaInfo(Base):
+class SchemaInfoRow(Base):
     """One row: the schema version this database was built or migrated to."""
 
     __tablename__ = "schema_info"
@@ -43,7 +43,7 @@ class SchemaInfo(Base):
     version: Mapped[int] = mapped_column(Integer)
 
 
-class Item(Base):
+class ItemRow(Base):
     __tablename__ = "item"
 
     id: Mapped[str] = mapped_column(String(200), primary_key=True)
@@ -54,14 +54,14 @@ class Item(Base):
     dataset_source: Mapped[str] = mapped_column(String(300))
     dataset_revision: Mapped[str] = mapped_column(String(100))
 
-    candidates: Mapped[list[Candidate]] = relationship(
-        back_populates="item", order_by="Candidate.position"
+    candidates: Mapped[list[CandidateRow]] = relationship(
+        back_populates="item", order_by="CandidateRow.position"
     )
 
     __table_args__ = (Index("ix_item_benchmark_domain", "benchmark", "domain"),)
 
 
-class Candidate(Base):
+class CandidateRow(Base):
     __tablename__ = "candidate"
 
     item_id: Mapped[str] = mapped_column(ForeignKey("item.id"), primary_key=True)
@@ -71,10 +71,10 @@ class Candidate(Base):
     is_chosen: Mapped[bool | None] = mapped_column(Boolean)
     reference_score: Mapped[float | None] = mapped_column(Float)
 
-    item: Mapped[Item] = relationship(back_populates="candidates")
+    item: Mapped[ItemRow] = relationship(back_populates="candidates")
 
 
-class Model(Base):
+class ModelRow(Base):
     __tablename__ = "model"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -88,7 +88,7 @@ class Model(Base):
     is_baseline: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class Run(Base):
+class RunRow(Base):
     """One task evaluated with one model: the unit that is ingested in one transaction."""
 
     __tablename__ = "run"
@@ -115,12 +115,12 @@ class Run(Base):
     source_path: Mapped[str | None] = mapped_column(Text)
     raw_results: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
-    model: Mapped[Model] = relationship()
+    model: Mapped[ModelRow] = relationship()
 
     __table_args__ = (Index("ix_run_comparable", "benchmark", "method", "model_id", "domain"),)
 
 
-class Call(Base):
+class CallRow(Base):
     """One model call of a run: what it showed, what the model wrote, what that meant."""
 
     __tablename__ = "call"
@@ -142,7 +142,7 @@ class Call(Base):
     )
 
 
-class Score(Base):
+class ScoreRow(Base):
     """A candidate's score in a run (F1, mean rating, wins, pick share)."""
 
     __tablename__ = "score"
@@ -158,7 +158,7 @@ class Score(Base):
     )
 
 
-class Outcome(Base):
+class OutcomeRow(Base):
     """A run's verdict on an item: which candidate it picked and whether that was right."""
 
     __tablename__ = "outcome"
@@ -173,7 +173,7 @@ class Outcome(Base):
     __table_args__ = (Index("ix_outcome_item", "item_id"),)
 
 
-class RunVerdicts(Base):
+class RunVerdictsRow(Base):
     """A run's strict verdict per item in one row (schema 2): ``{item_id: correct}``.
 
     The same facts as the run's ``outcome.correct`` rows, kept together so that paired counts
@@ -187,7 +187,7 @@ class RunVerdicts(Base):
     verdicts: Mapped[dict[str, bool]] = mapped_column(JSON)
 
 
-class Metric(Base):
+class MetricRow(Base):
     """An aggregate of a run, recomputed at ingest (never copied from the results file)."""
 
     __tablename__ = "metric"

@@ -4,7 +4,7 @@ A leaderboard is read far more often than it is written: every filter click re-a
 same summary rows and the same paired counts, and at leaderboard scale (100 models) the counts
 alone take 150-350 ms in SQLite. So answers are kept until the store's *version* changes, a
 one-row query (number of runs, newest run id, newest ingest time) that any ingest or deletion
-moves. Run ids alone would not do: SQLite may reuse the id of a deleted newest run.
+moves. RunRow ids alone would not do: SQLite may reuse the id of a deleted newest run.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, select
 
 from flip_store.comparisons import DiscordantCounts, discordant_counts
 from flip_store.queries import LeaderboardRow, leaderboard
-from flip_store.schema import Run
+from flip_store.schema import RunRow
 
 StoreVersion = tuple[int, int | None, object]
 T = TypeVar("T")
@@ -37,7 +37,7 @@ class StoreReader:
     def version(self) -> StoreVersion:
         with self.engine.connect() as connection:
             count, newest, ingested = connection.execute(
-                select(func.count(Run.id), func.max(Run.id), func.max(Run.ingested_at))
+                select(func.count(RunRow.id), func.max(RunRow.id), func.max(RunRow.ingested_at))
             ).one()
         return (count, newest, ingested)
 

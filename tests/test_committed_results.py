@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from flip_store.database import open_engine
 from flip_store.ingest import ingest_path
-from flip_store.schema import Metric, Run
+from flip_store.schema import MetricRow, RunRow
 
 COMMITTED = REPO_ROOT / "results" / "raw" / "llmbar-smollm2-135m-cpu"
 
@@ -29,9 +29,9 @@ def test_committed_runs_ingest_and_match_lm_eval(real_data_dir, tmp_path):
     with Session(engine) as session:
         stored = dict(
             session.execute(
-                select(Run.task, Metric.value)
-                .join(Metric, Metric.run_id == Run.id)
-                .where(Metric.name == "acc", ~Run.method.like("baseline%"))
+                select(RunRow.task, MetricRow.value)
+                .join(MetricRow, MetricRow.run_id == RunRow.id)
+                .where(MetricRow.name == "acc", ~RunRow.method.like("baseline%"))
             ).all()
         )
     assert stored.keys() == reported.keys()

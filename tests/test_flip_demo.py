@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flip_store.database import open_engine
-from flip_store.schema import Run
+from flip_store.schema import RunRow
 
 COMMITTED_TASK = "llmbar-smollm2-135m-cpu/flip_llmbar_gptout"
 
@@ -29,7 +29,7 @@ def test_demo_evaluates_stores_committed_runs_and_skips_serving(tmp_path, model_
     assert "leaderboard: open" not in result.stdout  # --no-serve: nothing is served
     engine = open_engine(f"sqlite:///{tmp_path / 'results' / 'flip.db'}", read_only=True)
     with Session(engine) as session:
-        tasks = set(session.scalars(select(Run.task).where(~Run.method.like("baseline%"))))
+        tasks = set(session.scalars(select(RunRow.task).where(~RunRow.method.like("baseline%"))))
     assert tasks == {"flip_demo", "judge_pointwise_demo", "flip_llmbar_gptout"}
 
 

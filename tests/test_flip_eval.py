@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from flip_store.database import open_engine
-from flip_store.schema import Call, Candidate, Item, Outcome, Run, Score
+from flip_store.schema import CallRow, CandidateRow, ItemRow, OutcomeRow, RunRow, ScoreRow
 
 
 @pytest.mark.model
@@ -26,15 +26,15 @@ def test_flip_eval_demo_fills_the_store(tmp_path, model_env):
         def count(table, *where):
             return session.scalar(select(func.count()).select_from(table).where(*where))
 
-        assert count(Item) == 3 and count(Candidate) == 12
-        runs = session.scalars(select(Run).where(~Run.method.like("baseline%"))).all()
+        assert count(ItemRow) == 3 and count(CandidateRow) == 12
+        runs = session.scalars(select(RunRow).where(~RunRow.method.like("baseline%"))).all()
         assert sorted(r.task for r in runs) == ["flip_demo", "judge_pointwise_demo"]
         assert all(r.limit == 3 and r.profile == "cpu" for r in runs)
         assert all(r.token_count_method == "tokenizer" for r in runs)
-        assert count(Call) == 2 * 3 * 4
-        assert all(call.raw_outputs[0] for call in session.scalars(select(Call)))
-        assert count(Score, Score.run_id.in_([r.id for r in runs])) == 2 * 12
-        assert count(Outcome, Outcome.run_id.in_([r.id for r in runs])) == 2 * 3
+        assert count(CallRow) == 2 * 3 * 4
+        assert all(call.raw_outputs[0] for call in session.scalars(select(CallRow)))
+        assert count(ScoreRow, ScoreRow.run_id.in_([r.id for r in runs])) == 2 * 12
+        assert count(OutcomeRow, OutcomeRow.run_id.in_([r.id for r in runs])) == 2 * 3
 
 
 def test_task_names_and_suites(tmp_path):

@@ -277,7 +277,7 @@ def ingest(raw, tmp_path):
 
 
 def test_ingest_stores_logprobs_and_derived_values(flipll_output, data_env, tmp_path):
-    from flip_store.schema import Call, Metric, Outcome, Run, Score
+    from flip_store.schema import CallRow, MetricRow, OutcomeRow, RunRow, ScoreRow
 
     engine, report = ingest(flipll_output, tmp_path)
     assert len(report.stored) == 2 and not report.rejected
@@ -287,17 +287,19 @@ def test_ingest_stores_logprobs_and_derived_values(flipll_output, data_env, tmp_
             return session.scalar(select(func.count()).select_from(table).where(*where))
 
     with Session(engine) as session:
-        runs = {r.task: r for r in session.scalars(select(Run).where(Run.method == "flipll"))}
+        runs = {r.task: r for r in session.scalars(select(RunRow).where(RunRow.method == "flipll"))}
         llmbar, rb2 = runs["flipll_llmbar_neighbor"], runs["flipll_rb2_focus"]
         assert llmbar.token_count_method == "characters"  # a fake model has no tokenizer
         assert llmbar.generation_settings == {}
-        assert count(Call, Call.run_id == llmbar.id) == 2 * 3
-        assert count(Call, Call.run_id == rb2.id) == 3 * 5
-        assert count(Score, Score.run_id == llmbar.id) == 2 * 2
-        assert count(Score, Score.run_id == rb2.id) == 3 * 4
-        assert count(Outcome, Outcome.run_id.in_([llmbar.id, rb2.id])) == 2 + 3
+        assert count(CallRow, CallRow.run_id == llmbar.id) == 2 * 3
+        assert count(CallRow, CallRow.run_id == rb2.id) == 3 * 5
+        assert count(ScoreRow, ScoreRow.run_id == llmbar.id) == 2 * 2
+        assert count(ScoreRow, ScoreRow.run_id == rb2.id) == 3 * 4
+        assert count(OutcomeRow, OutcomeRow.run_id.in_([llmbar.id, rb2.id])) == 2 + 3
         calls = session.scalars(
-            select(Call).where(Call.run_id == rb2.id).order_by(Call.item_id, Call.call_index)
+            select(CallRow)
+            .where(CallRow.run_id == rb2.id)
+            .order_by(CallRow.item_id, CallRow.call_index)
         ).all()[:5]
         assert [c.shown for c in calls] == [[0], [1], [2], [3], []]
         assert calls[0].raw_outputs == [[-2.0, True]] and calls[4].raw_outputs == [[-25.0, False]]
@@ -313,11 +315,14 @@ def test_ingest_stores_logprobs_and_derived_values(flipll_output, data_env, tmp_
         }
         assert reference["pmi"] is None and reference["logprob"] == -25.0
         scores = session.scalars(
-            select(Score.value).where(Score.run_id == rb2.id, Score.item_id == calls[0].item_id)
+            select(ScoreRow.value).where(
+                ScoreRow.run_id == rb2.id, ScoreRow.item_id == calls[0].item_id
+            )
         ).all()
         assert sorted(scores, reverse=True) == [-2.0, -8.0, -12.0, -18.0]
         metrics = {
-            m.name: m.value for m in session.scalars(select(Metric).where(Metric.run_id == rb2.id))
+            m.name: m.value
+            for m in session.scalars(select(MetricRow).where(MetricRow.run_id == rb2.id))
         }
     assert metrics["acc"] == 1.0 and metrics["parse_fail_rate"] == 0.0
     assert metrics["generated_tokens_per_item"] == 0.0 and metrics["forward_passes_per_item"] == 5
@@ -328,7 +333,7 @@ def test_ingest_stores_logprobs_and_derived_values(flipll_output, data_env, tmp_
 
     again = ingest_again(engine, flipll_output)
     assert not again.stored and len(again.unchanged) == 2
-    assert count(Call, Call.run_id == rb2.id) == 15
+    assert count(CallRow, CallRow.run_id == rb2.id) == 15
 
 
 def ingest_again(engine, raw):
@@ -366,7 +371,7 @@ def set_arg(record, call, text):
 def test_tampered_runs_are_rejected_and_write_nothing(
     flipll_output, data_env, tmp_path, mutate, message
 ):
-    from flip_store.schema import Run
+    from flip_store.schema import RunRow
 
     raw = tmp_path / "raw"
     shutil.copytree(flipll_output, raw)
@@ -380,7 +385,7 @@ def test_tampered_runs_are_rejected_and_write_nothing(
     assert rejected.startswith("flipll_llmbar_neighbor") and message in rejected
     assert "\n" not in rejected
     with Session(engine) as session:
-        tasks = session.scalars(select(Run.task).where(Run.method == "flipll")).all()
+        tasks = session.scalars(select(RunRow.task).where(RunRow.method == "flipll")).all()
     assert tasks == ["flipll_rb2_focus"]
 
 
@@ -456,7 +461,7 @@ def test_the_bundled_model_runs_flipll_demo_into_the_store(tmp_path, capsys):
     from flip_core.models import bundled_model_dir
     from flip_store.database import open_engine
     from flip_store.ingest import ingest_path
-    from flip_store.schema import Call, Metric, Run, Score
+    from flip_store.schema import CallRow, MetricRow, RunRow, ScoreRow
 
     results_file = run_tasks(
         "hf",
@@ -475,15 +480,15 @@ def test_the_bundled_model_runs_flipll_demo_into_the_store(tmp_path, capsys):
     print_summary(results_file.parent)
     assert "flipll_demo (limited)" in capsys.readouterr().out
     with Session(engine) as session:
-        (run,) = session.scalars(select(Run).where(Run.method == "flipll")).all()
+        (run,) = session.scalars(select(RunRow).where(RunRow.method == "flipll")).all()
         assert run.limit == 2 and run.profile == "cpu" and run.token_count_method == "tokenizer"
-        calls = session.scalars(select(Call).where(Call.run_id == run.id)).all()
+        calls = session.scalars(select(CallRow).where(CallRow.run_id == run.id)).all()
         assert len(calls) == 2 * 5 and all(c.generated_tokens == 0 for c in calls)
         for call in calls:
             (values,) = call.parsed_values
             assert math.isfinite(values["logprob"]) and values["logprob"] < 0
             assert values["scored_units"] > 0 and values["logprob_per_token"] < 0
-        scores = session.scalars(select(Score.value).where(Score.run_id == run.id)).all()
+        scores = session.scalars(select(ScoreRow.value).where(ScoreRow.run_id == run.id)).all()
         assert len(scores) == 2 * 4
-        names = set(session.scalars(select(Metric.name).where(Metric.run_id == run.id)))
+        names = set(session.scalars(select(MetricRow.name).where(MetricRow.run_id == run.id)))
         assert {"acc", "mean_pmi_chosen", "mean_logprob_per_token_chosen"} <= names

@@ -71,7 +71,7 @@ def test_chat_templated_prompts_and_tokens_equal_the_hf_backend(both_models):
     hf, lc = both_models
     for messages in (
         flip_messages("Paris is the capital of France."),
-        pointwise_messages("Name a colour.", "Blue <b>is</b> one {\"x\": 1}"),
+        pointwise_messages("Name a colour.", 'Blue <b>is</b> one {"x": 1}'),
     ):
         prompt = lc.apply_chat_template(messages)
         assert prompt == hf.apply_chat_template(messages)
@@ -186,7 +186,7 @@ def test_without_the_extra_the_backend_is_a_one_line_error(tmp_path):
 @pytest.mark.model
 def test_flip_eval_with_the_llamacpp_backend_end_to_end(tmp_path, model_env):
     from flip_store.database import open_engine
-    from flip_store.schema import Model, Run
+    from flip_store.schema import ModelRow, RunRow
 
     result = run_command(
         "flip", "eval", "--backend", "llamacpp", "--model", "default", "--benchmark", "demo",
@@ -198,7 +198,9 @@ def test_flip_eval_with_the_llamacpp_backend_end_to_end(tmp_path, model_env):
     assert [f.name for f in folders] == ["SmolLM2-135M-Instruct_Q4_1-cpu-limit3-llamacpp"]
     engine = open_engine(f"sqlite:///{tmp_path / 'results' / 'flip.db'}", read_only=True)
     with Session(engine) as session:
-        runs = session.scalars(select(Run).where(Run.task.in_(["flip_demo", "flipll_demo"]))).all()
+        runs = session.scalars(
+            select(RunRow).where(RunRow.task.in_(["flip_demo", "flipll_demo"]))
+        ).all()
         assert len(runs) == 2 and all(run.limit == 3 for run in runs)
-        models = {session.get(Model, run.model_id).backend for run in runs}
+        models = {session.get(ModelRow, run.model_id).backend for run in runs}
         assert models == {"llamacpp"}

@@ -10,7 +10,7 @@ from flip_store.comparisons import DiscordantCounts, compare_runs, discordant_co
 from flip_store.database import open_engine
 from flip_store.ingest import ingest_path
 from flip_store.queries import list_runs
-from flip_store.schema import Item, Model, Outcome, Run, RunVerdicts
+from flip_store.schema import ItemRow, ModelRow, OutcomeRow, RunRow, RunVerdictsRow
 
 DOMAINS = {"focus": 30, "math": 12}
 
@@ -58,7 +58,7 @@ def _crafted_store(url: str):
             )
     with engine.begin() as connection:
         connection.execute(
-            Item.__table__.insert(),
+            ItemRow.__table__.insert(),
             [
                 {
                     "id": item_id,
@@ -74,16 +74,16 @@ def _crafted_store(url: str):
             ],
         )
         connection.execute(
-            Model.__table__.insert(),
+            ModelRow.__table__.insert(),
             [
                 {"id": 1, "name": "model-one", "is_baseline": False},
                 {"id": 2, "name": "model-two", "is_baseline": False},
             ],
         )
-        connection.execute(Run.__table__.insert(), runs)
-        connection.execute(Outcome.__table__.insert(), outcomes)
+        connection.execute(RunRow.__table__.insert(), runs)
+        connection.execute(OutcomeRow.__table__.insert(), outcomes)
         connection.execute(  # as flip_store.rows.insert_outcomes keeps them beside the outcomes
-            RunVerdicts.__table__.insert(),
+            RunVerdictsRow.__table__.insert(),
             [{"run_id": run_id, "verdicts": items} for run_id, items in verdicts.items()],
         )
     return engine, verdicts

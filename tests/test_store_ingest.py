@@ -12,7 +12,16 @@ from sqlalchemy.orm import Session
 from flip_store.database import FlipStoreError, open_engine
 from flip_store.ingest import ingest_path
 from flip_store.queries import find_items, item_detail, leaderboard
-from flip_store.schema import Call, Candidate, Item, Metric, Model, Outcome, Run, Score
+from flip_store.schema import (
+    CallRow,
+    CandidateRow,
+    ItemRow,
+    MetricRow,
+    ModelRow,
+    OutcomeRow,
+    RunRow,
+    ScoreRow,
+)
 
 
 @pytest.fixture
@@ -36,27 +45,29 @@ def test_ingest_stores_everything_once(lm_eval_output, data_env, db_url):
     engine = open_engine(db_url, create=True)
     report = ingest_path(engine, lm_eval_output, progress=lambda line: None)
     assert len(report.stored) == 2 and not report.rejected
-    assert count(engine, Item) == 2 and count(engine, Candidate) == 4  # texts stored once
-    assert count(engine, Call) == 2 * 2 + 2 * 1
-    assert count(engine, Score) == 2 * 2 * 2
+    assert count(engine, ItemRow) == 2 and count(engine, CandidateRow) == 4  # texts stored once
+    assert count(engine, CallRow) == 2 * 2 + 2 * 1
+    assert count(engine, ScoreRow) == 2 * 2 * 2
     with Session(engine) as session:
-        runs = {run.task: run for run in session.scalars(select(Run)).all()}
+        runs = {run.task: run for run in session.scalars(select(RunRow)).all()}
         flip = runs["flip_llmbar_neighbor"]
         assert flip.method == "flip" and flip.benchmark == "llmbar" and flip.domain == "neighbor"
         assert flip.prompt_hash and flip.dataset_revision.startswith("sha256:")
-        acc = session.scalar(select(Metric).where(Metric.run_id == flip.id, Metric.name == "acc"))
+        acc = session.scalar(
+            select(MetricRow).where(MetricRow.run_id == flip.id, MetricRow.name == "acc")
+        )
         assert acc.value == 1.0 and acc.n == 2
-        call = session.scalars(select(Call).where(Call.run_id == flip.id)).first()
+        call = session.scalars(select(CallRow).where(CallRow.run_id == flip.id)).first()
         assert "INFERRED INSTRUCTION" in call.raw_outputs[0] and call.parse_statuses == ["ok"]
         assert call.generated_tokens > 0
-        baselines = session.scalars(select(Model.name).where(Model.is_baseline)).all()
+        baselines = session.scalars(select(ModelRow.name).where(ModelRow.is_baseline)).all()
         assert len(baselines) == 3
-        outcomes = session.scalar(select(func.count()).select_from(Outcome))
+        outcomes = session.scalar(select(func.count()).select_from(OutcomeRow))
         assert outcomes == 2 * 2 + 3 * 2  # two runs and three baselines, two items each
 
     again = ingest_path(engine, lm_eval_output, progress=lambda line: None)
     assert not again.stored and len(again.unchanged) == 2
-    assert count(engine, Run) == 5 and count(engine, Call) == 6
+    assert count(engine, RunRow) == 5 and count(engine, CallRow) == 6
 
 
 def test_tampered_scores_reject_the_run_and_write_nothing(
@@ -71,9 +82,9 @@ def test_tampered_scores_reject_the_run_and_write_nothing(
     assert [line.split()[0] for line in report.rejected] == ["flip_llmbar_neighbor"]
     assert "does not match the recomputed" in report.rejected[0]
     with Session(engine) as session:
-        assert session.scalars(select(Run.task).where(~Run.method.like("baseline%"))).all() == [
-            "judge_listwise_llmbar_neighbor"
-        ]
+        assert session.scalars(
+            select(RunRow.task).where(~RunRow.method.like("baseline%"))
+        ).all() == ["judge_listwise_llmbar_neighbor"]
 
 
 @pytest.mark.parametrize(

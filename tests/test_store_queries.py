@@ -85,14 +85,14 @@ def test_a_probed_run_never_stands_in_for_a_clean_one(tmp_path):
     from flip_cli.harness_run import run_tasks
     from flip_store.database import open_engine
     from flip_store.ingest import ingest_path
-    from flip_store.schema import Run
+    from flip_store.schema import RunRow
 
     engine = open_engine(f"sqlite:///{tmp_path / 'flip.db'}", create=True)
     with crafted_environment(tmp_path):
         run_tasks(ContentJudgeLM(), ["flip_llmbar_neighbor"], tmp_path / "raw")
         ingest_path(engine, tmp_path / "raw", progress=lambda line: None)
     with engine.begin() as connection:  # as a hack_pad probe run would be stored
-        connection.execute(update(Run).where(Run.method == "flip").values(variant="hack_pad"))
+        connection.execute(update(RunRow).where(RunRow.method == "flip").values(variant="hack_pad"))
     assert "flip" not in {row.method for row in leaderboard(engine, "llmbar")}
     probed = leaderboard(engine, "llmbar", variant="hack_pad")
     assert [row.method for row in probed] == ["flip"]

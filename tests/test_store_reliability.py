@@ -15,7 +15,7 @@ import flip_store.ingest as ingest_module
 from flip_cli.harness_run import run_tasks
 from flip_store.database import FlipStoreError, open_engine
 from flip_store.ingest import ingest_path
-from flip_store.schema import Call, Metric, Outcome, Run
+from flip_store.schema import CallRow, MetricRow, OutcomeRow, RunRow
 
 FLIP = str(BIN / "flip")
 TASKS = ["flip_llmbar_gptout", "judge_pointwise_llmbar_gptout", "judge_listwise_llmbar_gptout"]
@@ -36,17 +36,17 @@ def data_env(outputs, monkeypatch):
     monkeypatch.setenv("FLIP_DATA_DIR", str(outputs / "data"))
 
 
-def model_runs(engine) -> list[Run]:
+def model_runs(engine) -> list[RunRow]:
     with Session(engine) as session:
-        return session.scalars(select(Run).where(~Run.method.like("baseline%"))).all()
+        return session.scalars(select(RunRow).where(~RunRow.method.like("baseline%"))).all()
 
 
 def assert_complete(engine) -> None:
     """Every stored run has all of its rows: nothing half-written is ever visible."""
     with Session(engine) as session:
-        for run in session.scalars(select(Run)).all():
-            outcomes = session.scalar(select(func.count()).where(Outcome.run_id == run.id))
-            metrics = session.scalar(select(func.count()).where(Metric.run_id == run.id))
+        for run in session.scalars(select(RunRow)).all():
+            outcomes = session.scalar(select(func.count()).where(OutcomeRow.run_id == run.id))
+            metrics = session.scalar(select(func.count()).where(MetricRow.run_id == run.id))
             assert outcomes == 2 and metrics >= 2, run.task
 
 
@@ -56,7 +56,7 @@ def test_a_failure_mid_run_leaves_no_trace(outputs, data_env, db_url, monkeypatc
 
     def crash_after_calls(session, run_id, prepared):
         session.add(
-            Call(
+            CallRow(
                 run_id=run_id,
                 item_id="llmbar:gptout:0",
                 call_index=0,
@@ -75,8 +75,8 @@ def test_a_failure_mid_run_leaves_no_trace(outputs, data_env, db_url, monkeypatc
     with pytest.raises(RuntimeError):
         ingest_path(engine, outputs / "a", progress=lambda line: None)
     with Session(engine) as session:
-        assert session.scalar(select(func.count()).select_from(Run)) == 0
-        assert session.scalar(select(func.count()).select_from(Call)) == 0
+        assert session.scalar(select(func.count()).select_from(RunRow)) == 0
+        assert session.scalar(select(func.count()).select_from(CallRow)) == 0
     monkeypatch.setattr(ingest_module, "_store_results", original)
     report = ingest_path(engine, outputs / "a", progress=lambda line: None)
     assert len(report.stored) == 3

@@ -14,7 +14,7 @@ from flip_core.errors import FlipConfigError
 from flip_core.probes import APPENDED_INSTRUCTION
 from flip_store.database import open_engine, session_scope
 from flip_store.ingest import ingest_path
-from flip_store.schema import Candidate, Metric, Run
+from flip_store.schema import CandidateRow, MetricRow, RunRow
 
 
 class SamplingLM(ContentJudgeLM):
@@ -46,8 +46,10 @@ def ingested(folder, tmp_path):
 
 def metrics_of(engine, task: str) -> dict[str, float]:
     with session_scope(engine) as session:
-        run_id = session.scalar(select(Run.id).where(Run.task == task))
-        rows = session.execute(select(Metric.name, Metric.value).where(Metric.run_id == run_id))
+        run_id = session.scalar(select(RunRow.id).where(RunRow.task == task))
+        rows = session.execute(
+            select(MetricRow.name, MetricRow.value).where(MetricRow.run_id == run_id)
+        )
         return dict(rows.all())
 
 
@@ -82,7 +84,7 @@ def test_sampled_flip_keeps_five_samples_and_derives_fewer(crafted_data, tmp_pat
     assert 0 < metrics["generated_tokens_per_item_k1"] < metrics["generated_tokens_per_item_k3"]
     assert metrics["generated_tokens_per_item_k3"] < metrics["generated_tokens_per_item"]
     with session_scope(engine) as session:
-        variant = session.scalar(select(Run.variant).where(Run.task == task))
+        variant = session.scalar(select(RunRow.variant).where(RunRow.task == task))
     assert variant == "s5"
 
     # The leaderboard keeps sampled runs apart: shown when asked for, beside the baselines.
@@ -119,8 +121,8 @@ def test_probe_task_edits_rejected_candidates_and_stores_clean_items(crafted_dat
     engine, report = ingested(tmp_path / "out", tmp_path)
     assert not report.rejected, report.rejected
     with session_scope(engine) as session:
-        assert session.scalar(select(Run.variant)) == "hack_append"
-        texts = session.scalars(select(Candidate.text)).all()
+        assert session.scalar(select(RunRow.variant)) == "hack_append"
+        texts = session.scalars(select(CandidateRow.text)).all()
     assert texts and not any(APPENDED_INSTRUCTION in text for text in texts)
 
 
@@ -167,8 +169,9 @@ def test_probe_run_reuses_the_clean_answers_of_unchanged_candidates(
         (path,) = folder.rglob(f"samples_{task}_*.jsonl")
         return {r["doc"]["item_id"]: r for r in map(json.loads, path.read_text().splitlines())}
 
-    before, after = first_answers(tmp_path / "clean", clean), first_answers(
-        tmp_path / "probe", probed
+    before, after = (
+        first_answers(tmp_path / "clean", clean),
+        first_answers(tmp_path / "probe", probed),
     )
     for item_id, record in after.items():
         gold = record["doc"]["gold_index"]
