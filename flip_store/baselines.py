@@ -1,4 +1,4 @@
-"""ModelRow-free reference runs, computed from the stored items (conventions.md).
+"""Model-free reference runs, computed from the stored items (conventions.md).
 
 Per benchmark domain, three runs with baseline "models": a uniformly random pick (its
 expected accuracy, 1/N per item), always the longest candidate, always the shortest (ties at

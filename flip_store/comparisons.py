@@ -23,7 +23,7 @@ from flip_core.paired import PairedDifference, paired_difference
 from flip_store.schema import ModelRow, OutcomeRow, RunRow, RunVerdictsRow
 
 MAX_RUNS_PER_QUERY = 2000
-"""RunRow ids per statement, far below SQLite's 32,766-parameter cap."""
+"""Run ids per statement, far below SQLite's 32,766-parameter cap."""
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ class RunLabel:
 
 @dataclass(frozen=True)
 class RunComparison:
-    """RunRow b against run a on the items both scored (b - a: positive means b is better).
+    """Run b against run a on the items both scored (b - a: positive means b is better).
 
     ``improved``: item ids b got right and a wrong; ``regressed``: a right, b wrong (sorted).
     ``difference`` is None when the runs share no items (then ``notes`` says why).
@@ -161,7 +161,7 @@ class RunComparison:
 
 
 def compare_runs(engine: Engine, run_a: int, run_b: int) -> RunComparison | None:
-    """RunRow ``run_b`` against ``run_a`` item by item; None when either run id is unknown.
+    """Run ``run_b`` against ``run_a`` item by item; None when either run id is unknown.
 
     Runs that share no items (different benchmarks or domains) give a comparison with
     ``n == 0`` and a note, not an error, so a view can say so.
@@ -233,7 +233,7 @@ def _notes(a: RunLabel, b: RunLabel, n: int) -> list[str]:
             else "neither has a verdict on an item the other scored"
         )
         notes.append(
-            f"RunRow {a.run_id} ({where_a}) and run {b.run_id} ({where_b}) share no items: {reason}."
+            f"Run {a.run_id} ({where_a}) and run {b.run_id} ({where_b}) share no items: {reason}."
         )
     elif n < max(a.items, b.items):
         notes.append(
@@ -243,7 +243,7 @@ def _notes(a: RunLabel, b: RunLabel, n: int) -> list[str]:
     for label in (a, b):
         if label.method == "baseline_random":
             notes.append(
-                f"RunRow {label.run_id} is the random-pick baseline: its accuracy is an expected "
+                f"Run {label.run_id} is the random-pick baseline: its accuracy is an expected "
                 "value with no per-item picks, so it counts as wrong on every item here."
             )
     return notes

@@ -382,7 +382,7 @@ def find_items(
     run_b: int | None = None,
     only: str | None = None,
 ) -> list[str]:
-    """ItemRow ids of a benchmark (domain), optionally narrowed for the Inspect page.
+    """Item ids of a benchmark (domain), optionally narrowed for the Inspect page.
 
     ``search`` matches the instruction (case-insensitive); ``only="disagree"`` keeps items where
     runs ``run_a`` and ``run_b`` are not both right or both wrong; ``only="a_wrong"`` keeps items

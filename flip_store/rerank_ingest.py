@@ -44,7 +44,7 @@ MODEL_FREE = {
     "shortest": BASELINES["baseline_shortest"],
     "random": "baseline: random pick (seeded draw)",
 }
-"""ModelRow names of the rerankers that use no model (the same as the accuracy baselines')."""
+"""Model names of the rerankers that use no model (the same as the accuracy baselines')."""
 
 
 COMMITTED_RERANK_INPUT = Path("alpacaeval_bon") / "tulu2dpo13b_bo11_dev.jsonl"

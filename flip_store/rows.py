@@ -64,7 +64,7 @@ def delete_run(session: Session, run_id: int) -> None:
 
 
 def metric_rows(run_id: int, intervals: dict[str, Interval]) -> list[dict[str, Any]]:
-    """MetricRow rows of a run from named intervals (value, 95% bounds, n)."""
+    """Metric rows of a run from named intervals (value, 95% bounds, n)."""
     return [
         {
             "run_id": run_id,

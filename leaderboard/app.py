@@ -19,8 +19,8 @@ from pathlib import Path
 import gradio as gr
 from sqlalchemy import Engine
 
-from flip_core.methods import METHOD_NAMES
 from flip_core.catalog.variants import SAMPLED as SAMPLED_VARIANT
+from flip_core.methods import METHOD_NAMES
 from flip_store.database import default_url, open_engine
 from flip_store.queries import find_items, list_models
 from leaderboard.charts import CHART_IDS

@@ -59,9 +59,9 @@ def run(args: argparse.Namespace) -> int:
 def print_summary(root: Path) -> None:
     """The per-task and per-method tables for every newest samples file below ``root``."""
     from flip_core.baselines import reference_points
+    from flip_core.catalog.variants import SAMPLED
     from flip_core.errors import FlipInputError
     from flip_core.logged_samples import read_samples
-    from flip_core.catalog.variants import SAMPLED
     from flip_core.sampled import SAMPLED_METRICS
     from flip_core.selection import best_of_n_accuracy, bootstrap_interval, is_strictly_correct
 
