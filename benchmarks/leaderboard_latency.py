@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from store_scale import CALLS_PER_ITEM, fill
 
 from flip_store.database import open_engine
-from flip_store.queries import list_runs
+from flip_store.read.listing import list_runs
 from flip_store.schema import MetricRow, RunRow
 from leaderboard.startup_heap import freeze_startup_heap
 from leaderboard.table_view import TableFilters

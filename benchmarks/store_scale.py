@@ -33,7 +33,8 @@ from sqlalchemy import insert, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from flip_store.database import open_engine
-from flip_store.queries import item_detail, leaderboard
+from flip_store.read.items import item_detail
+from flip_store.read.leaderboard import leaderboard
 from flip_store.schema import (
     CallRow,
     CandidateRow,

@@ -20,8 +20,9 @@ from pathlib import Path
 
 from flip_store.database import open_engine
 from flip_store.ingest import ingest_path
-from flip_store.queries import find_items, list_runs
-from flip_store.rerank_ingest import ingest_committed_reranks
+from flip_store.ingest.reranks import ingest_committed_reranks
+from flip_store.read.items import find_items
+from flip_store.read.listing import list_runs
 from leaderboard.app import serve
 from leaderboard.deep_links import query_string
 

@@ -7,6 +7,7 @@ to :class:`Item` so scorers, metrics and the store never see a source's own layo
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -36,6 +37,15 @@ class Item:
     gold_index: int | None = None
     benchmark: str | None = None
     domain: str | None = None
+
+
+def content_hash(item: Item) -> str:
+    """An item's identity beyond its id: its instruction, candidates and gold, canonically
+    (two copies of a dataset that share ids but not texts are told apart by it)."""
+    canonical = json.dumps(
+        [item.instruction, list(item.candidates), item.gold_index], separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def item_id(benchmark: str, domain: str, source_id: str | int) -> str:

@@ -4,35 +4,63 @@ lm-eval writes every document and the raw model outputs into ``samples_<task>_<t
 The document schema is defined here, in flip_core, because two parts rely on it: the harness
 tasks write it, and the results store (and ``flip summarize``) read it back and recompute every
 score from the raw outputs with :mod:`flip_core.methods`, never trusting logged metric values.
+
+Reading is strict and streams: every line is validated against :class:`LoggedDocument` (a
+declared pydantic schema: an item id that is a list, a candidate that is a number, a hash that
+is an object are one-line errors naming the file and line), raw outputs must be text (or
+checked log-probability pairs), logged metric values must be finite numbers, and the file is
+read line by line, so padding it with blank lines costs time, not memory.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from flip_core.errors import FlipError, FlipInputError
 from flip_core.items import Item
 from flip_core.likelihood import read_loglikelihood
 from flip_core.methods import REGISTERED, ItemScores, Method, method_from_document
 
-DOC_FIELDS = (
-    "item_id",
-    "instruction",
-    "candidates",
-    "gold_index",
-    "benchmark",
-    "domain",
-    "dataset_source",
-    "dataset_revision",
-    "method",
-    "prompt_template",
-    "prompt_hash",
-    "shuffle_seed",
-    "calls_shown",
+
+class LoggedDocument(BaseModel):
+    """The schema of a logged document (what :func:`item_document` writes)."""
+
+    model_config = ConfigDict(strict=True, extra="allow", allow_inf_nan=False)
+
+    item_id: str = Field(min_length=1, max_length=200)
+    instruction: str
+    candidates: list[str] = Field(min_length=1)
+    gold_index: int | None
+    benchmark: str = Field(max_length=40)
+    domain: str = Field(max_length=40)
+    dataset_source: str = Field(max_length=300)
+    dataset_revision: str = Field(max_length=100)
+    method: str = Field(max_length=60)
+    prompt_template: str = Field(max_length=60)
+    prompt_hash: str = Field(max_length=40)
+    shuffle_seed: int | None
+    calls_shown: list[list[int]]
+    variant: str = Field(default="none", max_length=60)
+    method_settings: str | None = None
+
+    @field_validator("item_id", "benchmark", "domain", "method", "prompt_hash", "variant")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        """Names are shown and stored as keys: no control characters (a NUL breaks databases)."""
+        if any(ord(char) < 32 for char in value):
+            raise ValueError("holds control characters")
+        return value
+
+
+DOC_FIELDS = tuple(
+    name for name, field in LoggedDocument.model_fields.items() if field.is_required()
 )
 
 
@@ -138,29 +166,67 @@ def read_samples(path: str | Path) -> Iterator[LoggedSample]:
     """Logged samples of one ``samples_*.jsonl`` file, with one-line errors naming the line."""
     path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise FlipInputError(f"cannot read {path}: {error}") from None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            doc = record["doc"]
-            missing = [name for name in DOC_FIELDS if name not in doc]
-            if missing:
-                raise ValueError(f"not a flip-reward-bench document (missing {missing[0]})")
-            continuations = None
-            if document_method(doc).request_type == "loglikelihood":
-                outputs = _loglikelihood_outputs(record)
-                continuations = _continuations(record["arguments"])
-            else:
-                outputs = [list(map(str, response)) for response in record["resps"]]
-            logged = {name: float(record[name]) for name in LOGGED_METRICS if name in record}
-        except (ValueError, KeyError, TypeError, FlipError) as error:
-            reason = f"missing key {error}" if isinstance(error, KeyError) else str(error)
-            raise FlipInputError(f"{path}:{number}: {reason.splitlines()[0]}") from None
-        yield LoggedSample(doc, outputs, logged, continuations)
+        with path.open(encoding="utf-8") as lines:
+            for number, line in enumerate(lines, start=1):
+                if line.strip():
+                    yield _read_record(line, f"{path}:{number}")
+    except UnicodeDecodeError as error:
+        raise FlipInputError(f"cannot read {path}: not UTF-8 ({error.reason})") from None
+    except OSError as error:
+        raise FlipInputError(f"cannot read {path}: {error.strerror or error}") from None
+
+
+def _read_record(line: str, where: str) -> LoggedSample:
+    try:
+        record = json.loads(line, parse_constant=_no_constants)
+        if not isinstance(record, dict) or not isinstance(record.get("doc"), dict):
+            raise ValueError("not a logged sample (no document)")
+        doc = _valid_document(record["doc"])
+        continuations = None
+        if document_method(doc).request_type == "loglikelihood":
+            outputs = _loglikelihood_outputs(record)
+            continuations = _continuations(record["arguments"])
+        else:
+            outputs = _text_outputs(record["resps"])
+        logged = {name: _finite(record[name], name) for name in LOGGED_METRICS if name in record}
+    except (ValueError, KeyError, TypeError, FlipError) as error:
+        reason = f"missing key {error}" if isinstance(error, KeyError) else str(error)
+        raise FlipInputError(f"{where}: {reason.splitlines()[0][:300]}") from None
+    return LoggedSample(doc, outputs, logged, continuations)
+
+
+def _valid_document(doc: dict[str, Any]) -> dict[str, Any]:
+    missing = [name for name in DOC_FIELDS if name not in doc]
+    if missing:
+        raise ValueError(f"not a flip-reward-bench document (missing {missing[0]})")
+    try:
+        LoggedDocument.model_validate(doc)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"])
+        raise ValueError(f"document field {where}: {problem['msg']}") from None
+    return doc
+
+
+def _text_outputs(responses: Any) -> list[list[str]]:
+    """Each call's samples; every one must be text (a model writes text)."""
+    if not isinstance(responses, list) or not all(isinstance(r, list) for r in responses):
+        raise ValueError("resps is not a list of lists of samples")
+    if not all(isinstance(text, str) for response in responses for text in response):
+        raise ValueError("a logged model output is not text")
+    return [list(response) for response in responses]
+
+
+def _finite(value: Any, name: str) -> float:
+    """A logged metric value: a finite number (NaN would pass any comparison with the
+    recomputed value, so it is refused)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"logged {name} is not a finite number")
+    return float(value)
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
 def _loglikelihood_outputs(record: dict[str, Any]) -> list[list[Any]]:

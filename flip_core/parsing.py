@@ -15,7 +15,28 @@ Two rules keep repairs honest. A field that is present but unusable (``"SCORE": 
 ``"BETTER_RESPONSE": "A and B"``) fails: the rest of the text is not searched for a number
 that might be something else. And prose is only read when the output holds no recognisable
 field at all, so a number inside a reasoning ("a score of 3 would be harsh") is never taken
-for the verdict. Parsers never raise on model text (a property test checks this).
+for the verdict. Parsers never raise on model text (property tests check this): a number too
+large for a float or an int (``{"SCORE": 999...}``) or a value nested too deep to walk is an
+unusable value, so a ``failed`` parse.
+
+Bounded, linear work. Model text is untrusted, and one pathological output must not stall an
+ingest, so parsing reads at most :data:`MAX_PARSED_CHARS` (65,536) characters of it: the 512 new
+tokens of the ``default`` and ``paper`` profiles times 128 characters, the longest token in the
+vocabularies the catalog uses (Qwen's run of 128 spaces; SmolLM2's longest is 81). No output of
+a 512-token budget is ever cut; the excess of a longer one (a raised token limit, a broken
+engine) is ignored, while ``raw`` keeps all of it. Every pattern is linear in the text it scans:
+no two unbounded repeats can match the same characters one after the other, so no pattern
+retries a long run once per starting point (the old ones were quadratic in a run of digits or
+of spaces). On the bounded text this costs milliseconds whatever the shape.
+
+``json-repair`` is the exception: it is pure Python and superlinear on some shapes (measured
+with json-repair 0.64: every unclosed ``{`` rescans the rest of its input, and ``"{]x" * n``
+takes 7 s at 4,096 characters). It therefore sees a narrower window: the first
+:data:`REPAIR_WINDOW_CHARS` (4,096: 512 tokens at 8 characters each, above the widest average
+of any committed output, 6.8), cut before the 17th opening bracket or the 129th JSON delimiter
+(brackets and quotes). An answer object needs a handful of each and a model writes it at the
+start, which the window keeps; no committed output reaches these limits. The worst case left is
+about a quarter of a second per call: ``benchmarks/parser_fuzz.py`` measures it.
 """
 
 from __future__ import annotations
@@ -83,15 +104,36 @@ _LABEL_SUFFIX_KEYS = (
     "bestresponseindex",
 )
 
+MAX_PARSED_CHARS = 512 * 128
+"""Characters of an output that are parsed (module docstring): 512 tokens of 128 characters."""
+REPAIR_WINDOW_CHARS = 4096
+"""Characters shown to json-repair at most: 512 tokens of 8 characters (module docstring)."""
+REPAIR_MAX_OPENINGS = 16
+"""Opening brackets shown to json-repair at most: each unclosed one rescans what follows it."""
+REPAIR_MAX_DELIMITERS = 128
+"""Brackets and quotes shown to json-repair at most: its string scans restart at each quote."""
+
 _LABEL_FILLER = re.compile(
     r"^(?:here is|here's|the|my|final)\s+|\s+(?:is|was|would be)$", re.IGNORECASE
 )
-_LABELLED_LINE = re.compile(r"^[\s>*#`\-\"']*([A-Za-z][A-Za-z' _\-]{1,60}?)[\s*\"'`]*[:=]\s*(.*)$")
+# A label is a letter and 1-60 more of [A-Za-z' _-], the shortest that lets the rest match. It
+# ends on a character that the separator after it cannot take (not a space or an apostrophe
+# before ``[\s*"'`]*``, not a space before ``\s*``), so label and separator never compete for
+# the same run of characters. Competing, they retried a run of n spaces up to 60 times (and the
+# heading's two adjacent ``\s*`` n more times each, n squared). The languages are unchanged: a
+# shortest label longer than two characters never ends in such a character, because the
+# separator could have taken it; a two-character one such as ``"A "`` names no field either way.
+_LABELLED_LINE = re.compile(
+    r"^[\s>*#`\-\"']*([A-Za-z](?:[A-Za-z' _\-]{0,59}?[A-Za-z_\-]))[\s*\"'`]*[:=]\s*(.*)$"
+)
 _HEADING_LINE = re.compile(
-    r"^\s*(?:#{1,6}|\*\*|__)\s*([A-Za-z][A-Za-z' _\-]{1,60}?)\s*(?:\*\*|__)?\s*$"
+    r"^\s*(?:#{1,6}|\*\*|__)\s*([A-Za-z](?:[A-Za-z' _\-]{0,59}?[A-Za-z'_\-]))"
+    r"\s*(?:(?:\*\*|__)\s*)?$"
 )
 _MAX_OBJECT_STARTS = 64
 _JSON_DECODER = json.JSONDecoder()
+_OPENINGS = re.compile(r"[{\[]")
+_DELIMITERS = re.compile(r"[{}\[\]\"'\u201c\u201d]")  # json-repair's string delimiters and brackets
 
 
 @dataclass(frozen=True)
@@ -131,10 +173,32 @@ def _json_objects(text: str) -> list[dict[str, Any]]:
     return objects
 
 
+def _nth_match_start(pattern: re.Pattern[str], text: str, limit: int) -> int:
+    """Where the match after the first ``limit`` matches starts; ``len(text)`` if there is none."""
+    for count, match in enumerate(pattern.finditer(text)):
+        if count == limit:
+            return match.start()
+    return len(text)
+
+
+def _repair_window(text: str) -> str:
+    """The head of the text that json-repair is shown, so that its superlinear cases stay cheap.
+
+    See the module docstring: at most REPAIR_WINDOW_CHARS characters, cut before the opening
+    bracket or delimiter past REPAIR_MAX_OPENINGS or REPAIR_MAX_DELIMITERS.
+    """
+    window = text[:REPAIR_WINDOW_CHARS]
+    end = min(
+        _nth_match_start(_OPENINGS, window, REPAIR_MAX_OPENINGS),
+        _nth_match_start(_DELIMITERS, window, REPAIR_MAX_DELIMITERS),
+    )
+    return window[:end]
+
+
 def _repaired_json_objects(text: str) -> list[dict[str, Any]]:
     """Objects that ``json-repair`` recovers from broken JSON (one object, or several in prose)."""
     try:
-        value = json_repair.loads(text)
+        value = json_repair.loads(_repair_window(text))
     except Exception:  # json-repair is best-effort; any failure just means "nothing recovered"
         return []
     if isinstance(value, dict):
@@ -162,6 +226,20 @@ def _line_label(line: str) -> tuple[str | None, str] | None:
     return None
 
 
+def _next_non_blank(lines: list[str]) -> list[int | None]:
+    """For each line, the index of the next line that is not blank (None after the last one).
+
+    Computed once, backwards, so that many empty labels do not each rescan the lines after them.
+    """
+    following: list[int | None] = [None] * len(lines)
+    upcoming: int | None = None
+    for number in range(len(lines) - 1, -1, -1):
+        following[number] = upcoming
+        if lines[number] and not lines[number].isspace():
+            upcoming = number
+    return following
+
+
 def _labelled_lines(text: str) -> dict[str, str]:
     """Known fields written as ``Label: value`` lines or headings; the first of each wins.
 
@@ -170,16 +248,17 @@ def _labelled_lines(text: str) -> dict[str, str]:
     """
     found: dict[str, str] = {}
     lines = text.splitlines()
-    for number, line in enumerate(lines):
-        labelled = _line_label(line)
+    labels = [_line_label(line) for line in lines]
+    next_non_blank = _next_non_blank(lines)
+    for number, labelled in enumerate(labels):
         if labelled is None or labelled[0] is None or labelled[0] in found:
             continue
         key, value = labelled
-        if not value:
-            following = next((later for later in lines[number + 1 :] if later.strip()), "")
-            labelled_following = _line_label(following)
+        following = next_non_blank[number]
+        if not value and following is not None:
+            labelled_following = labels[following]
             if labelled_following is None or labelled_following[0] is None:
-                value = following.strip().strip("\"'`*").strip()
+                value = lines[following].strip().strip("\"'`*").strip()
         if value:
             found[key] = value
     return found
@@ -196,8 +275,14 @@ def _canonical_fields(obj: dict[str, Any], depth: int = 0) -> dict[str, Any]:
     return fields
 
 
+def _bounded(raw: str) -> str:
+    """The part of an output that is parsed: its first MAX_PARSED_CHARS (module docstring)."""
+    return raw[:MAX_PARSED_CHARS]
+
+
 def extract_fields(raw: str) -> _Fields:
     """All fields in the output: valid JSON first, then repaired JSON, then labelled lines."""
+    raw = _bounded(raw)
     merged: dict[str, Any] = {}
     valid = _json_objects(raw)
     for obj in valid:
@@ -220,12 +305,41 @@ def _lookup(fields: dict[str, Any], aliases: tuple[str, ...]) -> Any:
     return None
 
 
-def _as_text(value: Any) -> str:
+_MAX_VALUE_DEPTH = 32
+"""Nesting a field value may have: json's C decoder accepts about 1,000 levels, more than the
+Python stack has left to walk them (RecursionError); an answer needs two or three."""
+
+
+def _nesting_depth(value: Any, limit: int) -> int:
+    """How deeply lists and dicts nest in ``value``, walked without recursion to ``limit + 1``."""
+    deepest = 0
+    pending = [(value, 0)]
+    while pending and deepest <= limit:
+        item, depth = pending.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, list):
+            pending.extend((inner, depth + 1) for inner in item)
+        elif isinstance(item, dict):
+            pending.extend((inner, depth + 1) for inner in item.values())
+    return deepest
+
+
+def _flatten(value: Any) -> str:
     if isinstance(value, str):
         return value.strip()
     if isinstance(value, list):
-        return " ".join(_as_text(item) for item in value).strip()
+        return " ".join(_flatten(item) for item in value).strip()
     return json.dumps(value, ensure_ascii=False)
+
+
+def _as_text(value: Any) -> str:
+    """A field value as text: strings stripped, lists joined, anything else as JSON.
+
+    A value nested deeper than _MAX_VALUE_DEPTH is unusable and reads as ``""``.
+    """
+    if _nesting_depth(value, _MAX_VALUE_DEPTH) > _MAX_VALUE_DEPTH:
+        return ""
+    return _flatten(value)
 
 
 def _reasoning(fields: dict[str, Any]) -> str | None:
@@ -250,7 +364,8 @@ def _parse_field(
 
     ``accept_bare``: a short output that is nothing but a value ("8", "B") is that value.
     """
-    fields = extract_fields(raw)
+    text = _bounded(raw)
+    fields = extract_fields(text)
     reasoning = _reasoning(fields.values)
     value = _lookup(fields.values, aliases)
     if value is not None:
@@ -261,12 +376,12 @@ def _parse_field(
         status = ParseStatus.REPAIRED if adjusted else fields.status
         return Parsed(result, status, raw, reasoning)
     if not fields.any_known:
-        stripped = raw.strip()
+        stripped = text.strip()
         result = None
         if accept_bare and 0 < len(stripped) <= _BARE_ANSWER_MAX_CHARS:
             result = coerce(stripped)[0]
         if result is None:
-            result = read_prose(raw)
+            result = read_prose(text)
         if result is not None:
             return Parsed(result, ParseStatus.REPAIRED, raw, reasoning)
     return Parsed(None, ParseStatus.FAILED, raw, reasoning)
@@ -276,10 +391,10 @@ def _parse_field(
 
 # Small models often skip JSON and say so in prose: 'The instruction that most plausibly
 # produced the response above is: "..."' or 'The instruction "..." is ...'. The quoted text
-# right after the word "instruction" is then the model's own answer.
-_INSTRUCTION_IN_PROSE = re.compile(
-    r"\binstruction\b[^\"\u201c]{0,80}?[\"\u201c]([^\"\u201d]{3,})[\"\u201d]", re.IGNORECASE
-)
+# (3+ characters) right after the word "instruction" is then the model's own answer.
+_INSTRUCTION_OPENING = re.compile(r"\binstruction\b[^\"\u201c]{0,80}?[\"\u201c]", re.IGNORECASE)
+_CLOSING_QUOTE = re.compile(r"[\"\u201d]")
+_MIN_QUOTED_CHARS = 3
 
 
 def _coerce_instruction(value: Any) -> tuple[str | None, bool]:
@@ -287,11 +402,27 @@ def _coerce_instruction(value: Any) -> tuple[str | None, bool]:
     return (text, False) if text else (None, True)
 
 
-def _quoted_instruction(raw: str) -> str | None:
-    for match in _INSTRUCTION_IN_PROSE.finditer(raw):
-        quoted = match.group(1).strip()
+def _quoted_instruction(text: str) -> str | None:
+    """The first quote after "instruction" that is not a field name ('instruction "SCORE"').
+
+    Found in two steps, the opening quote and then the closing one, where one pattern
+    (``instruction ... "([^"]{3,})"``) rescanned the rest of the text from every "instruction"
+    when the closing quote was missing: quadratic in ``'instruction\u201c' * n``. Without a
+    closing quote after an opening one there is none after any later one either, so the scan
+    stops; otherwise it resumes where the pattern's own search would.
+    """
+    position = 0
+    while opening := _INSTRUCTION_OPENING.search(text, position):
+        closing = _CLOSING_QUOTE.search(text, opening.end())
+        if closing is None:
+            return None
+        if closing.start() - opening.end() < _MIN_QUOTED_CHARS:
+            position = opening.start() + 1
+            continue
+        quoted = text[opening.end() : closing.start()].strip()
         if canonical_key(quoted) not in _KNOWN_KEYS:
             return quoted
+        position = closing.end()
     return None
 
 
@@ -311,7 +442,10 @@ SCORE_MIN, SCORE_MAX = 1.0, 10.0
 _NUMBER = r"(-?\d+(?:\.\d+)?)"
 _NUMBERS = re.compile(r"-?\d+(?:\.\d+)?")
 _EXACT_NUMBER = re.compile(r"^\s*" + _NUMBER + r"\s*$")
-_FRACTION = re.compile(_NUMBER + r"\s*(?:/|out of)\s*" + _NUMBER, re.IGNORECASE)
+# The numerator starts at the first digit of its run (``(?<!\d)``): a search in a run of n digits
+# with no "/" after it otherwise tried every digit as a start and rescanned the run (n squared).
+# The first match is unchanged: one starting inside a run has a twin at the run's start.
+_FRACTION = re.compile(r"(-?(?<!\d)\d+(?:\.\d+)?)\s*(?:/|out of)\s*" + _NUMBER, re.IGNORECASE)
 _SCORE_IN_PROSE = re.compile(
     r"\b(?:score|rating)\b[^0-9]{0,20}?" + _NUMBER + r"(?:\s*(?:/|out of)\s*" + _NUMBER + r")?",
     re.IGNORECASE,
@@ -340,11 +474,19 @@ def _score_from_parts(number: float, denominator: float | None) -> tuple[float |
     return number, adjusted
 
 
+def _as_float(value: int | float) -> float:
+    """``float(value)``; an int beyond float range (``{"SCORE": 999...}``) is an infinity."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def _coerce_score(value: Any) -> tuple[float | None, bool]:
     if isinstance(value, bool):
         return None, True
     if isinstance(value, int | float):
-        return _score_from_parts(float(value), None)
+        return _score_from_parts(_as_float(value), None)
     text = _as_text(value)
     if match := _FRACTION.search(text):
         return _score_from_parts(float(match.group(1)), float(match.group(2)))[0], True
@@ -414,6 +556,17 @@ _INDEX_IN_PROSE = re.compile(
 )
 
 
+def _as_int(digits: str) -> int | None:
+    """``int(digits)``, or None past Python's int-string conversion limit (4,300 digits).
+
+    Such a number is no index, and ``int`` refuses it with a ValueError.
+    """
+    try:
+        return int(digits)
+    except ValueError:
+        return None
+
+
 def _index_coercion(num_candidates: int) -> Coercion:
     def coerce(value: Any) -> tuple[int | None, bool]:
         if isinstance(value, bool):
@@ -428,7 +581,10 @@ def _index_coercion(num_candidates: int) -> Coercion:
             numbers = _NUMBERS.findall(text)
             if len(numbers) != 1 or "." in numbers[0]:  # "1 or 2" and "1.5" are not indices
                 return None, True
-            value, adjusted = int(numbers[0]), text != numbers[0]
+            number = _as_int(numbers[0])
+            if number is None:
+                return None, True
+            value, adjusted = number, text != numbers[0]
         return (value, adjusted) if 0 <= value < num_candidates else (None, True)
 
     return coerce

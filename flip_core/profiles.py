@@ -88,3 +88,37 @@ def get_profile(
             f"unknown decoding profile {name!r}; choose one of {', '.join(PROFILES)}"
         ) from None
     return profile.with_overrides(max_new_tokens=max_new_tokens, batch_size=batch_size)
+
+
+HARNESS_PROFILES = ("default", "cpu")
+"""Profiles the harness tasks support; ``paper`` (five samples) is the ``_s5`` task variants."""
+
+
+def profile_of_settings(label: str, generation_kwargs: dict[str, Any] | None, sampled: bool) -> str:
+    """The decoding profile that logged generation settings actually are.
+
+    A results file names its profile (``--metadata '{"profile": ...}'``), but the label is not
+    taken on trust: the profile is the harness profile whose settings were logged (greedy, or
+    sampling for the sampled variant, with its token limit). Settings that are no named
+    profile's (``--gen_kwargs`` overrides, the ``FLIP_MAX_NEW_TOKENS`` cap) are labelled
+    ``<label>@<max tokens>``, so they are never compared with full runs of a profile. A
+    sampling flag that contradicts the task variant is refused. Likelihood tasks generate
+    nothing: their label is only checked to be a harness profile.
+    """
+    if label not in HARNESS_PROFILES:
+        raise FlipConfigError(
+            f"profile {label!r} is not a harness profile ({', '.join(HARNESS_PROFILES)})"
+        )
+    if generation_kwargs is None:
+        return label
+    max_tokens = generation_kwargs.get("max_gen_toks")
+    do_sample = bool(generation_kwargs.get("do_sample"))
+    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
+        raise FlipConfigError(f"the logged max_gen_toks {max_tokens!r} is not a token count")
+    if do_sample != sampled:
+        how = "sampled" if do_sample else "greedy"
+        raise FlipConfigError(f"profile {label!r}: the logged settings are {how} decoding")
+    matching = [name for name in HARNESS_PROFILES if PROFILES[name].max_new_tokens == max_tokens]
+    if label in matching:
+        return label
+    return matching[0] if matching else f"{label}@{max_tokens}"

@@ -4,6 +4,11 @@ SQLite is configured for one writer and many readers at once: WAL journal (the l
 reads while an ingest writes), foreign keys on, ``synchronous=NORMAL``, and a busy timeout so
 that a second writer waits instead of failing at once. Every way of failing to open a database
 (missing, read-only, locked, from a newer schema) ends in one :class:`FlipStoreError` line.
+
+Several processes may open a new store at once (parallel ``flip ingest`` on a fresh machine):
+building or migrating the schema is serialised, by a lock file beside a SQLite database and by
+a transaction-level advisory lock on PostgreSQL, so the first builds it and the others wait and
+find it built.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect, select
+from sqlalchemy import Engine, create_engine, event, inspect, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -89,7 +94,20 @@ def open_engine(
         raise FlipStoreError(f"cannot use database {_describe(url)}: {error}") from None
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, busy_timeout, read_only)
-    _prepare_schema(engine, url, create)
+    if sqlite_path is not None and create:
+        from filelock import FileLock, Timeout
+
+        try:
+            with FileLock(str(sqlite_path) + ".schema-lock", timeout=busy_timeout):
+                _prepare_schema(engine, url, create)
+        except Timeout:
+            raise FlipStoreError(
+                f"{sqlite_path}: another process kept its schema locked for {busy_timeout:.0f} s"
+            ) from None
+        except OSError as error:
+            raise FlipStoreError(f"cannot lock {sqlite_path}: {error}") from None
+    else:
+        _prepare_schema(engine, url, create)
     return engine
 
 
@@ -109,6 +127,11 @@ def _prepare_schema(engine: Engine, url: str, create: bool) -> None:
     where = _describe(url)
     try:
         with engine.begin() as connection:
+            if connection.dialect.name == "postgresql" and create:
+                # Concurrent creators of one database take turns (released at commit).
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK}
+                )
             tables = set(inspect(connection).get_table_names())
             if "schema_info" not in tables:
                 if tables:
@@ -139,6 +162,22 @@ def _prepare_schema(engine: Engine, url: str, create: bool) -> None:
         raise
     except (OperationalError, DBAPIError) as error:
         raise FlipStoreError(f"cannot open {where}: {explain_database_error(error)}") from None
+
+
+_SCHEMA_LOCK = 0x666C6970  # "flip": the advisory lock key of schema creation on PostgreSQL
+
+
+def check_writable(engine: Engine) -> None:
+    """Fail at once, with one line, when this process cannot write: one probe write that waits
+    for another writer up to the busy timeout (as every write does), so that an ingest of many
+    runs stops once instead of failing each run after its own timeout."""
+    try:
+        with engine.begin() as connection:
+            connection.execute(update(SchemaInfoRow).values(version=SchemaInfoRow.version))
+    except (OperationalError, DBAPIError) as error:
+        raise FlipStoreError(
+            f"cannot write to {_describe(str(engine.url))}: {explain_database_error(error)}"
+        ) from None
 
 
 def explain_database_error(error: Exception) -> str:

@@ -1,19 +1,26 @@
-"""Who a run's model is, from an lm-eval results file, and how many tokens it generated.
+"""Who a run's model is, from an lm-eval results file, and where its tokenizer is.
 
-lm-eval hands tasks only strings, so generated tokens are counted at ingest by re-tokenising
-the raw outputs with the model's own tokenizer when it can be loaded offline (a local folder,
-or the Hugging Face cache), else by characters; every run records which. The same counting
-gives FLIP-likelihood's scored continuations their length (for the per-token mean).
+A zoo model (:mod:`flip_core.catalog.models`) is recognised by its GGUF file's SHA-256 (the
+llama.cpp backend records it), by its alias, or by the name of its converted folder (the hf
+backend's ``pretrained``), and carries the catalogue's name, family and parameter count: a run
+of the assembled file and a run of the Hub's file are one model. Other models are named by
+their Hub id or folder name.
+
+The tokenizer counts generated tokens (:mod:`flip_store.ingest.tokens`): a zoo model's comes
+from its GGUF file where the model is installed here, any other model's from its folder or the
+Hugging Face cache, offline. None when neither is available.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from flip_core.catalog.models import MODELS, entry_by_sha256
+from flip_core.catalog.models import MODELS, ModelEntry, entry_by_sha256
+from flip_core.errors import FlipInputError
+from harness_tasks.lm_eval_output import ResultsFile
 
 _FAMILIES = (
     ("qwen", "Qwen"),
@@ -24,6 +31,7 @@ _FAMILIES = (
     ("smollm", "SmolLM"),
     ("phi", "Phi"),
 )
+MAX_NAME = 300
 
 
 @dataclass(frozen=True)
@@ -35,39 +43,38 @@ class ModelIdentity:
     backend: str | None
     dtype: str | None
     quantization: str | None
+    file_sha256: str | None
     tokenizer_source: str | None
+    entry: ModelEntry | None = None
 
     def row(self) -> dict[str, Any]:
-        fields = asdict(self)
-        fields.pop("tokenizer_source")
-        return {**fields, "is_baseline": False}
+        """The model table's columns (the backend belongs to the run, not the model)."""
+        return {
+            "name": self.name,
+            "family": self.family,
+            "parameters": self.parameters,
+            "revision": self.revision,
+            "dtype": self.dtype,
+            "quantization": self.quantization,
+            "file_sha256": self.file_sha256,
+            "is_baseline": False,
+        }
 
-    def count_tokens(self, outputs: list[list[list[str]]]) -> tuple[list[list[list[int]]], str]:
-        """Generated tokens per item, call and sample (sampled runs price k samples from the
-        first k), and the counting method."""
-        tokenizer = self._tokenizer()
-        if tokenizer is None:
-            return [[[len(s) for s in call] for call in item] for item in outputs], "characters"
-        return [
-            [
-                [len(tokenizer(s, add_special_tokens=False)["input_ids"]) for s in call]
-                for call in item
-            ]
-            for item in outputs
-        ], "tokenizer"
-
-    def count_text_units(self, texts: list[str]) -> tuple[list[int], str]:
-        """Tokens of each text with the model's tokenizer (special-token markers such as an
-        end-of-turn count as one), else characters; and which of the two was counted."""
-        tokenizer = self._tokenizer()
-        if tokenizer is None:
-            return [len(text) for text in texts], "characters"
-        return [
-            len(tokenizer(text, add_special_tokens=False)["input_ids"]) for text in texts
-        ], "tokenizer"
-
-    def _tokenizer(self) -> Any:
+    def tokenizer(self) -> Any:
+        """The model's tokenizer where it loads offline on this machine, else None."""
+        if self.entry is not None:
+            return _zoo_tokenizer(self.entry)
         return _load_tokenizer(self.tokenizer_source) if self.tokenizer_source else None
+
+
+@lru_cache(maxsize=8)
+def _zoo_tokenizer(entry: ModelEntry) -> Any:
+    from flip_core import model_zoo
+    from flip_core.models import gguf_tokenizer_dir
+
+    if model_zoo.state(entry) is not model_zoo.ModelState.READY:
+        return None  # never install or assemble a model to ingest a run
+    return _load_tokenizer(str(gguf_tokenizer_dir(model_zoo.gguf_path(entry))))
 
 
 @lru_cache(maxsize=8)
@@ -76,53 +83,63 @@ def _load_tokenizer(source: str) -> Any:
         from transformers import AutoTokenizer
 
         return AutoTokenizer.from_pretrained(source, local_files_only=True)
-    except Exception:  # not available offline: fall back to characters, and say so
+    except Exception:  # not available offline: the counts are unknown, and say so
         return None
 
 
-def model_arguments(config: dict[str, Any]) -> dict[str, Any]:
+def model_arguments(model_args: str | dict[str, Any] | None) -> dict[str, Any]:
     """lm-eval's ``model_args``: a dict, or a ``k=v,k=v`` string in older files."""
-    value = config.get("model_args") or {}
-    if isinstance(value, dict):
-        return value
-    pairs = (part.split("=", 1) for part in str(value).split(",") if "=" in part)
+    if isinstance(model_args, dict):
+        return model_args
+    pairs = (part.split("=", 1) for part in str(model_args or "").split(",") if "=" in part)
     return {key.strip(): raw.strip() for key, raw in pairs}
 
 
-def identify_model(results: dict[str, Any]) -> ModelIdentity:
-    config = results.get("config") or {}
-    arguments = model_arguments(config)
-    pretrained = str(arguments.get("pretrained") or results.get("model_name") or "unknown")
+def identify_model(results: ResultsFile) -> ModelIdentity:
+    """The model of a validated results file, with names checked before any database sees
+    them (length, no control characters)."""
+    config = results.config
+    arguments = model_arguments(config.model_args)
+    pretrained = str(arguments.get("pretrained") or results.model_name or "unknown")
     local = Path(pretrained)
-    entry = entry_by_sha256(str(config.get("model_sha") or "")) or next(
+    entry = entry_by_sha256(config.model_sha or "") or next(
         (e for e in MODELS if local.name == e.converted_name or pretrained == e.alias), None
     )
     if entry is not None:
         name = entry.display_name
-    elif pretrained.startswith(("/", ".", "~")):
-        name = local.name
-    else:
-        name = pretrained
-    quantization = None
-    if entry is not None:
         converted = local.name == entry.converted_name
-        quantization = f"{entry.quantization} GGUF"
-        quantization += ", de-quantised to fp32" if converted else ""
-    elif arguments.get("gguf_file"):
-        quantization = f"GGUF ({arguments['gguf_file']})"
-    elif arguments.get("quantization"):
-        quantization = str(arguments["quantization"])
-    family = next((label for key, label in _FAMILIES if key in name.lower()), None)
-    parameters = config.get("model_num_parameters")
+        quantization = f"{entry.quantization} GGUF" + (
+            ", de-quantised to fp32" if converted else ""
+        )
+    else:
+        name = local.name if pretrained.startswith(("/", ".", "~")) else pretrained
+        gguf_file = arguments.get("gguf_file")
+        quantization = f"GGUF ({gguf_file})" if gguf_file else arguments.get("quantization")
+    _check_name(name, "model name")
+    family = (
+        entry.family
+        if entry
+        else next((label for key, label in _FAMILIES if key in name.lower()), None)
+    )
     return ModelIdentity(
         name=name,
         family=family,
-        parameters=int(parameters) if parameters else None,
-        revision=config.get("model_revision") or arguments.get("revision"),
-        backend=config.get("model"),
-        dtype=str(config.get("model_dtype") or arguments.get("dtype") or "") or None,
-        quantization=quantization,
+        parameters=entry.parameters if entry else config.model_num_parameters or None,
+        revision=config.model_revision or arguments.get("revision"),
+        backend=config.model,
+        dtype=str(config.model_dtype or arguments.get("dtype") or "") or None,
+        quantization=str(quantization)[:60] if quantization else None,
+        file_sha256=entry.gguf_sha256 if entry else None,
         tokenizer_source=(
             str(arguments.get("tokenizer") or pretrained) if pretrained != "unknown" else None
         ),
+        entry=entry,
     )
+
+
+def _check_name(value: str, what: str) -> None:
+    if len(value) > MAX_NAME or any(ord(char) < 32 for char in value):
+        raise FlipInputError(
+            f"the {what} {value[:40]!r}... is not storable (at most {MAX_NAME} printable "
+            "characters)"
+        )

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -26,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Bump with a migration in :mod:`flip_store.migrations` whenever a table changes."""
 
 
@@ -53,6 +54,9 @@ class ItemRow(Base):
     gold_index: Mapped[int | None] = mapped_column(Integer)
     dataset_source: Mapped[str] = mapped_column(String(300))
     dataset_revision: Mapped[str] = mapped_column(String(100))
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 of the instruction, candidates and gold index (schema 3): a run checked against
+    another copy of the data under the same ids is refused, not shown against these texts."""
 
     candidates: Mapped[list[CandidateRow]] = relationship(
         back_populates="item", order_by="CandidateRow.position"
@@ -75,16 +79,19 @@ class CandidateRow(Base):
 
 
 class ModelRow(Base):
+    """A scorer model (or, for reranking, a model-free picker: ``is_baseline``)."""
+
     __tablename__ = "model"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(300), unique=True)
     family: Mapped[str | None] = mapped_column(String(60))
-    parameters: Mapped[int | None] = mapped_column(Integer)
+    parameters: Mapped[int | None] = mapped_column(BigInteger)
     revision: Mapped[str | None] = mapped_column(String(100))
-    backend: Mapped[str | None] = mapped_column(String(40))
     dtype: Mapped[str | None] = mapped_column(String(40))
     quantization: Mapped[str | None] = mapped_column(String(60))
+    file_sha256: Mapped[str | None] = mapped_column(String(64))
+    """The model file's SHA-256 where it is known (zoo models): its identity."""
     is_baseline: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -102,6 +109,9 @@ class RunRow(Base):
     domain: Mapped[str] = mapped_column(String(40))
     variant: Mapped[str] = mapped_column(String(60), default="none")
     profile: Mapped[str] = mapped_column(String(40))
+    backend: Mapped[str | None] = mapped_column(String(40))
+    """The lm-eval model type that produced the run (hf, llamacpp, vllm): runs of different
+    backends are never mixed in one leaderboard cell (schema 3)."""
     prompt_hash: Mapped[str | None] = mapped_column(String(40))
     dataset_revision: Mapped[str | None] = mapped_column(String(100))
     limit: Mapped[float | None] = mapped_column(Float)
@@ -112,6 +122,8 @@ class RunRow(Base):
     evaluated_at: Mapped[datetime | None] = mapped_column(DateTime)
     ingested_at: Mapped[datetime] = mapped_column(DateTime)
     token_count_method: Mapped[str] = mapped_column(String(20))
+    """``tokenizer``: generated tokens are the model tokenizer's; anything else (``unknown``,
+    and the ``characters`` of stores from before schema 3): not known in tokens."""
     source_path: Mapped[str | None] = mapped_column(Text)
     raw_results: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
@@ -135,6 +147,11 @@ class CallRow(Base):
     parse_statuses: Mapped[list[Any]] = mapped_column(JSON)
     failed: Mapped[bool] = mapped_column(Boolean)
     generated_tokens: Mapped[int] = mapped_column(Integer)
+    finished: Mapped[bool | None] = mapped_column(Boolean)
+    """Every sample ended by itself before the token budget (None: unknown or nothing was
+    generated; schema 3)."""
+    guard: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """What a guarded method's restatement guard did to the shown response (schema 3)."""
 
     __table_args__ = (
         UniqueConstraint("run_id", "item_id", "call_index"),

@@ -48,10 +48,8 @@ from flip_core.likelihood import likelihood_request
 from flip_core.logged_samples import document_item, item_document
 from flip_core.methods import Method, get_method
 from flip_core.probes import apply_probe
-from flip_core.profiles import get_profile
+from flip_core.profiles import HARNESS_PROFILES, get_profile
 
-HARNESS_PROFILES = ("default", "cpu")
-"""Profiles the harness tasks support; ``paper`` (five samples) needs the ``_s5`` variants."""
 CI_METRICS = ("acc_ci_low", "acc_ci_high")
 """Bounds of the percentile-bootstrap interval of ``acc``, aggregated by harness_tasks."""
 

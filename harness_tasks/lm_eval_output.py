@@ -9,8 +9,10 @@ schema of a results file are defined once.
 
 A results file is validated against a declared schema (pydantic) before anything else reads
 it: a field of the wrong type (configs as a list, text where a date, an accuracy or a
-parameter count belongs, NaN) is a one-line error naming the file and the field, never a
-traceback. The per-sample documents have their own schema in :mod:`flip_core.logged_samples`.
+parameter count belongs, NaN where a number is read) is a one-line error naming the file and
+the field, never a traceback. Values nobody reads (lm-eval's standard errors, which may be NaN)
+are kept, and made storable by :meth:`ResultsFile.storable`. The per-sample documents have
+their own schema in :mod:`flip_core.logged_samples`.
 """
 
 from __future__ import annotations
@@ -82,9 +84,17 @@ class ResultsFile(_Lenient):
         value = self.results.get(task, {}).get(f"{metric},none")
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
             raise FlipInputError(f"reported {metric} of {task} is not a finite number: {value!r}")
         return float(value)
+
+    def storable(self) -> dict[str, Any]:
+        """The whole file as JSON every database accepts (non-finite numbers become None)."""
+        return _finite_json(self.model_dump(mode="python"))
 
 
 @dataclass(frozen=True)
@@ -126,7 +136,7 @@ def read_results(path: Path) -> ResultsFile:
         size = path.stat().st_size
         if size > MAX_RESULTS_BYTES:
             raise FlipInputError(f"{path} is {size} bytes, over the {MAX_RESULTS_BYTES} limit")
-        raw = json.loads(path.read_bytes().decode("utf-8"), parse_constant=_no_constants)
+        raw = json.loads(path.read_bytes().decode("utf-8"))
     except FlipInputError:
         raise
     except OSError as error:
@@ -141,8 +151,14 @@ def read_results(path: Path) -> ResultsFile:
         raise FlipInputError(f"{path}: {_first_problem(error)}") from None
 
 
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not a number JSON allows")
+def _finite_json(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(key): _finite_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite_json(item) for item in value]
+    return value
 
 
 def _first_problem(error: ValidationError) -> str:

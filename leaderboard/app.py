@@ -22,7 +22,8 @@ from sqlalchemy import Engine
 from flip_core.catalog.variants import SAMPLED as SAMPLED_VARIANT
 from flip_core.methods import METHOD_NAMES
 from flip_store.database import default_url, open_engine
-from flip_store.queries import find_items, list_models
+from flip_store.read.items import find_items
+from flip_store.read.listing import list_models
 from leaderboard.charts import CHART_IDS
 from leaderboard.deep_links import parse_query
 from leaderboard.rerank_view import RERANK_BENCHMARKS
@@ -403,7 +404,7 @@ def host_from_environment() -> None:
     already stored are kept, so a restart is quick.
     """
     from flip_store.ingest import ingest_path
-    from flip_store.rerank_ingest import ingest_committed_reranks
+    from flip_store.ingest.reranks import ingest_committed_reranks
 
     db_url = os.environ.get("FLIP_DB_URL") or default_url()
     source = os.environ.get(REBUILD_ENV, "results/raw")

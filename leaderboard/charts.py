@@ -3,7 +3,7 @@
 The table answers "which number"; these figures answer the questions the paper asks of those
 numbers: does FLIP's lead over the judges hold across model sizes, in which domains, at what
 generation cost, and how often a method's output could not be read at all. Every figure is
-built from :func:`flip_store.queries.leaderboard`'s rows, so a chart never disagrees with the
+built from :func:`flip_store.read.leaderboard.leaderboard`'s rows, so a chart never disagrees with the
 table beside it, and the FLIP gain uses the table's own best-judge rule.
 
 Model names, methods and profiles come from submitted runs and are untrusted. plotly.js
@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from plotly.colors import qualitative
 
 from flip_core.methods import METHOD_NAMES
-from flip_store.queries import Cell, LeaderboardRow
+from flip_store.read.leaderboard import Cell, LeaderboardRow
 from leaderboard.escaping import escape_text
 from leaderboard.gains import FlipGain, RowKey, flip_gains
 from leaderboard.gains import domain_average as _average

@@ -9,7 +9,7 @@ datasets): every piece of text goes through :func:`leaderboard.escaping.escape_t
 
 from __future__ import annotations
 
-from flip_store.comparisons import RunComparison, RunLabel
+from flip_store.read.comparisons import RunComparison, RunLabel
 from leaderboard.deep_links import query_string
 from leaderboard.escaping import escape_text
 

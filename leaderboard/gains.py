@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from flip_core.paired import mcnemar_exact
-from flip_store.comparisons import DiscordantCounts
-from flip_store.queries import LeaderboardRow, RowKey
+from flip_store.read.leaderboard import LeaderboardRow, RowKey
+from flip_store.read.verdicts import DiscordantCounts
 
 CountsLookup = Callable[[Sequence[tuple[int, int]]], Mapping[tuple[int, int], DiscordantCounts]]
 

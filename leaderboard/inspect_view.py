@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from flip_core.parsing import parse_index, parse_score, parse_verdict
 from flip_core.probes import PROBES
-from flip_store.queries import ItemDetail, RunOnItem
+from flip_store.read.items import ItemDetail, RunOnItem
 from leaderboard.escaping import escape_text, highlight_shared_words
 
 LONG_TEXT_CHARS = 700

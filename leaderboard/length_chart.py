@@ -1,6 +1,6 @@
 """Charts-tab figure: accuracy by length of the chosen response, one line per model and method.
 
-Drawn from :func:`flip_store.length_report.length_report` (the leaderboard's runs, pooled over
+Drawn from :func:`flip_store.read.length.length_report` (the leaderboard's runs, pooled over
 the benchmark's domains), so it shows what ``flip report length`` prints. The x axis is the
 ordered length buckets, so a line per row shows at a glance whether a method gains or loses on
 longer responses (the paper reports FLIP gaining more there); the length baselines are dashed
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from flip_core.length_buckets import LengthBucket
 from flip_core.selection import Interval
-from flip_store.length_report import LengthAccuracyRow, LengthReport
+from flip_store.read.length import LengthAccuracyRow, LengthReport
 from leaderboard.charts import (
     BASELINE_LABELS,
     EMPTY_MESSAGE,

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from flip_store.rerank_board import RerankRow
+from flip_store.read.reranks import RerankRow
 from leaderboard.charts import EMPTY_MESSAGE, empty_figure, interval_error_bars, titled_figure
 from leaderboard.escaping import escape_text
 from leaderboard.plot_spec import PlotSpec

@@ -1,6 +1,6 @@
 """The Robustness tab: how much each reward hack costs each method, paired on the same items.
 
-Built from :func:`flip_store.robustness.robustness` rows: a table (one row per model and
+Built from :func:`flip_store.read.robustness.robustness` rows: a table (one row per model and
 method, per probe the clean and probed accuracy, the drop in points with its paired 95%
 interval, and McNemar's p) and a grouped bar chart of the drops. A positive drop means the
 probe made the method prefer the edited rejected response more often. Model and method
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from flip_core.probes import PROBES
-from flip_store.robustness import ProbeDrop, RobustnessRow
+from flip_store.read.robustness import ProbeDrop, RobustnessRow
 from leaderboard.charts import (
     EMPTY_MESSAGE,
     distinct_labels,

@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, func, select
 
-from flip_store.comparisons import DiscordantCounts, discordant_counts
-from flip_store.queries import LeaderboardRow, leaderboard
+from flip_store.read.leaderboard import LeaderboardRow, leaderboard
+from flip_store.read.verdicts import DiscordantCounts, discordant_counts
 from flip_store.schema import RunRow
 
 StoreVersion = tuple[int, int | None, object]

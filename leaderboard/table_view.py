@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from flip_store.queries import LeaderboardRow
+from flip_store.read.leaderboard import LeaderboardRow
 from leaderboard.gains import FlipGain, RowKey, domain_average
 from leaderboard.paper_reference import PAPER_LABEL, PAPER_RB2
 

@@ -15,11 +15,12 @@ from gradio.components.plot import PlotData
 from sqlalchemy import Engine
 
 from flip_core.catalog.benchmarks import BENCHMARKS
-from flip_store.comparisons import compare_runs
-from flip_store.length_report import length_report
-from flip_store.queries import find_items, item_detail, list_runs
-from flip_store.rerank_board import rerank_board
-from flip_store.robustness import robustness
+from flip_store.read.comparisons import compare_runs
+from flip_store.read.items import find_items, item_detail
+from flip_store.read.length import length_report
+from flip_store.read.listing import list_runs
+from flip_store.read.reranks import rerank_board
+from flip_store.read.robustness import robustness
 from leaderboard.charts import CHART_IDS, chart_figures, featured_model
 from leaderboard.compare_view import render_comparison
 from leaderboard.gains import FlipGain, RowKey, flip_gains

@@ -82,6 +82,24 @@ def model_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return env
 
 
+class WordTokenizer:
+    """A stand-in tokenizer (one token per whitespace-separated word) for runs of fake models,
+    which have no tokenizer of their own: ingest then counts tokens as with a real one."""
+
+    def __call__(self, text: str, add_special_tokens: bool = False) -> dict[str, list[str]]:
+        return {"input_ids": text.split()}
+
+
+@pytest.fixture
+def word_tokenizer(monkeypatch) -> WordTokenizer:
+    """Every model's tokenizer at ingest is a :class:`WordTokenizer` for this test."""
+    from flip_store.model_identity import ModelIdentity
+
+    tokenizer = WordTokenizer()
+    monkeypatch.setattr(ModelIdentity, "tokenizer", lambda self: tokenizer)
+    return tokenizer
+
+
 @pytest.fixture(scope="session")
 def postgres_instance():
     """A PostgreSQL server on loopback for the whole session, or a visible skip."""

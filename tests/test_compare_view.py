@@ -8,8 +8,8 @@ import re
 from harness_fakes import PLANTED_MARKUP
 
 from flip_core.paired import paired_difference
-from flip_store.comparisons import RunComparison, RunLabel, compare_runs
-from flip_store.queries import list_runs
+from flip_store.read.comparisons import RunComparison, RunLabel, compare_runs
+from flip_store.read.listing import list_runs
 from leaderboard.compare_view import MAX_LISTED_ITEMS, render_comparison
 from leaderboard.deep_links import parse_query, query_string
 

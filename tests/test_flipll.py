@@ -276,7 +276,9 @@ def ingest(raw, tmp_path):
     return engine, ingest_path(engine, raw, progress=lambda line: None)
 
 
-def test_ingest_stores_logprobs_and_derived_values(flipll_output, data_env, tmp_path):
+def test_ingest_stores_logprobs_and_derived_values(
+    flipll_output, data_env, tmp_path, word_tokenizer
+):
     from flip_store.schema import CallRow, MetricRow, OutcomeRow, RunRow, ScoreRow
 
     engine, report = ingest(flipll_output, tmp_path)
@@ -289,7 +291,7 @@ def test_ingest_stores_logprobs_and_derived_values(flipll_output, data_env, tmp_
     with Session(engine) as session:
         runs = {r.task: r for r in session.scalars(select(RunRow).where(RunRow.method == "flipll"))}
         llmbar, rb2 = runs["flipll_llmbar_neighbor"], runs["flipll_rb2_focus"]
-        assert llmbar.token_count_method == "characters"  # a fake model has no tokenizer
+        assert llmbar.token_count_method == "tokenizer"  # the word tokenizer stands in
         assert llmbar.generation_settings == {}
         assert count(CallRow, CallRow.run_id == llmbar.id) == 2 * 3
         assert count(CallRow, CallRow.run_id == rb2.id) == 3 * 5
@@ -304,7 +306,7 @@ def test_ingest_stores_logprobs_and_derived_values(flipll_output, data_env, tmp_
         assert [c.shown for c in calls] == [[0], [1], [2], [3], []]
         assert calls[0].raw_outputs == [[-2.0, True]] and calls[4].raw_outputs == [[-25.0, False]]
         assert all(c.generated_tokens == 0 and c.parse_statuses == ["ok"] for c in calls)
-        units = len(INSTRUCTION + "<|im_end|>")
+        units = len((INSTRUCTION + "<|im_end|>").split())
         first, reference = calls[0].parsed_values[0], calls[4].parsed_values[0]
         assert first == {
             "logprob": -2.0,
@@ -390,7 +392,7 @@ def test_tampered_runs_are_rejected_and_write_nothing(
 
 
 def test_inspect_shows_logprob_and_pmi(flipll_output, data_env, tmp_path):
-    from flip_store.queries import item_detail
+    from flip_store.read.items import item_detail
     from leaderboard.inspect_view import render_item
 
     engine, _ = ingest(flipll_output, tmp_path)

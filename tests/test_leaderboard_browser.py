@@ -25,7 +25,8 @@ from browser_session import (
 )
 from harness_fakes import PLANTED_MARKUP
 
-from flip_store.queries import find_items, item_detail, list_runs
+from flip_store.read.items import find_items, item_detail
+from flip_store.read.listing import list_runs
 from leaderboard.charts import CHART_IDS
 from leaderboard.deep_links import TABS as DEEP_LINK_TABS
 from leaderboard.deep_links import query_string

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import plotly.graph_objects as go
 import pytest
 
-from flip_store.queries import Cell, LeaderboardRow
+from flip_store.read.leaderboard import Cell, LeaderboardRow
 from leaderboard import charts
 from leaderboard.charts import CHART_IDS, EMPTY_MESSAGE, chart_figures
 from leaderboard.plot_spec import PlotSpec

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from test_leaderboard_charts import row
 
-from flip_store.comparisons import DiscordantCounts
+from flip_store.read.verdicts import DiscordantCounts
 from leaderboard.gains import best_judges, domain_average, flip_gains
 
 DOMAINS = ["focus", "math"]

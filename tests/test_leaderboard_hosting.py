@@ -7,7 +7,7 @@ from harness_fakes import ContentJudgeLM, crafted_environment
 import leaderboard.app as app
 from flip_cli.harness_run import run_tasks
 from flip_store.database import open_engine
-from flip_store.queries import list_runs
+from flip_store.read.listing import list_runs
 
 
 def test_host_rebuilds_the_store_from_raw_output_then_serves(tmp_path, monkeypatch):

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from flip_store.database import open_engine
-from flip_store.queries import list_runs
+from flip_store.read.listing import list_runs
 from leaderboard import upload
 from leaderboard.upload import (
     UPLOAD_TOKEN_ENV,

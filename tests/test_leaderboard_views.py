@@ -7,8 +7,10 @@ import json
 import pytest
 from harness_fakes import PLANTED_MARKUP
 
-from flip_store.comparisons import discordant_counts
-from flip_store.queries import find_items, item_detail, leaderboard, list_runs
+from flip_store.read.items import find_items, item_detail
+from flip_store.read.leaderboard import leaderboard
+from flip_store.read.listing import list_runs
+from flip_store.read.verdicts import discordant_counts
 from leaderboard.deep_links import parse_query, query_string
 from leaderboard.escaping import escape_text, highlight_shared_words
 from leaderboard.gains import flip_gains

@@ -20,8 +20,8 @@ from flip_core.length_buckets import (
 )
 from flip_core.selection import Interval, bootstrap_interval
 from flip_store.database import open_engine
-from flip_store.length_report import LengthAccuracyRow, LengthReport, length_report
-from flip_store.queries import Cell, LeaderboardRow, leaderboard
+from flip_store.read.leaderboard import Cell, LeaderboardRow, leaderboard
+from flip_store.read.length import LengthAccuracyRow, LengthReport, length_report
 from leaderboard.charts import EMPTY_MESSAGE
 from leaderboard.length_chart import length_accuracy_figure
 

@@ -12,8 +12,8 @@ import pytest
 from flip_cli.main import main
 from flip_core.errors import FlipInputError
 from flip_store.database import open_engine
-from flip_store.rerank_board import rerank_board
-from flip_store.rerank_ingest import ingest_committed_reranks, ingest_rerank
+from flip_store.ingest.reranks import ingest_committed_reranks, ingest_rerank
+from flip_store.read.reranks import rerank_board
 from leaderboard.rerank_view import rerank_figure, rerank_frame
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,7 +48,7 @@ def test_a_reranking_run_is_stored_with_reference_points_on_its_prompts(reranked
     assert done.stored and done.prompts == 3 and done.refused == 0
     assert not ingest_rerank(engine, output, source).stored  # the same file again: no change
     (row,) = rerank_board(engine, "crafted")
-    assert row.method == "longest" and row.model == "baseline: always the longest"
+    assert row.method == "longest" and row.model == "model-free: always the longest"
     assert row.picked.value == pytest.approx(90.0) and row.picked.n == 3  # the 1.9 candidate
     assert row.oracle == pytest.approx(90.0) and row.oracle_hit_rate == 1.0
     assert row.shortest == pytest.approx(20.0)

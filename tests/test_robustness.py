@@ -13,8 +13,9 @@ from flip_cli.harness_run import run_tasks
 from flip_cli.main import main
 from flip_store.database import open_engine
 from flip_store.ingest import ingest_path
-from flip_store.queries import item_detail, leaderboard
-from flip_store.robustness import robustness
+from flip_store.read.items import item_detail
+from flip_store.read.leaderboard import leaderboard
+from flip_store.read.robustness import robustness
 from leaderboard.inspect_view import render_item
 from leaderboard.robustness_view import robustness_figure, robustness_frame
 
@@ -58,7 +59,7 @@ def test_restating_the_instruction_fools_flip_and_not_the_judge(probed_store):
 
 
 def test_probe_runs_never_stand_in_for_clean_ones(probed_store):
-    clean = {r.method: r for r in leaderboard(probed_store, "llmbar") if not r.is_baseline}
+    clean = {r.method: r for r in leaderboard(probed_store, "llmbar")}
     assert clean["flip"].domains["neighbor"].value == 1.0  # the clean run, not the fooled one
 
 

@@ -6,10 +6,11 @@ import random
 from datetime import UTC, datetime
 
 from flip_core.paired import paired_difference
-from flip_store.comparisons import DiscordantCounts, compare_runs, discordant_counts
 from flip_store.database import open_engine
 from flip_store.ingest import ingest_path
-from flip_store.queries import list_runs
+from flip_store.read.comparisons import compare_runs
+from flip_store.read.listing import list_runs
+from flip_store.read.verdicts import DiscordantCounts, discordant_counts
 from flip_store.schema import ItemRow, ModelRow, OutcomeRow, RunRow, RunVerdictsRow
 
 DOMAINS = {"focus": 30, "math": 12}
@@ -129,7 +130,7 @@ def test_discordant_counts_match_python_for_many_pairs(tmp_path):
 
 
 def test_discordant_counts_in_chunks(tmp_path, monkeypatch):
-    import flip_store.comparisons as comparisons
+    import flip_store.read.verdicts as comparisons
 
     engine, verdicts = _crafted_store(f"sqlite:///{tmp_path / 'flip.db'}")
     monkeypatch.setattr(comparisons, "MAX_RUNS_PER_QUERY", 3)
@@ -145,28 +146,22 @@ def _run_id(engine, task: str) -> int:
 
 def test_compare_runs_on_the_small_store(small_store):
     flip = _run_id(small_store, "flip_llmbar_neighbor")
-    longest = _run_id(small_store, "baseline_longest_llmbar_neighbor")
-    shortest = _run_id(small_store, "baseline_shortest_llmbar_neighbor")
+    pairwise = _run_id(small_store, "judge_pairwise_llmbar_neighbor")
+    pointwise = _run_id(small_store, "judge_pointwise_llmbar_neighbor")  # garbage, limit 1
 
-    # The longest baseline ties on item 1 (strictly wrong); FLIP gets both items right.
-    comparison = compare_runs(small_store, longest, flip)
-    assert comparison.run_a.method == "baseline_longest" and comparison.run_b.method == "flip"
+    comparison = compare_runs(small_store, pairwise, flip)
+    assert comparison.run_a.method == "judge_pairwise" and comparison.run_b.method == "flip"
     assert comparison.run_b.task == "flip_llmbar_neighbor" and comparison.run_b.model
     assert (comparison.run_a.benchmark, comparison.run_a.domain) == ("llmbar", "neighbor")
     assert comparison.n == 2 and comparison.run_a.items == comparison.run_b.items == 2
-    assert comparison.improved == ["llmbar:neighbor:1"] and comparison.regressed == []
-    assert (comparison.both_right, comparison.both_wrong) == (1, 0)
-    assert comparison.agreement == 0.5
-    assert comparison.difference == paired_difference([True, False], [True, True])
-    assert comparison.difference.difference == 0.5 and comparison.notes == []
+    assert comparison.agreement == 1.0 and comparison.improved == comparison.regressed == []
+    assert comparison.difference == paired_difference([True, True], [True, True])
+    assert comparison.notes == []
 
-    reverse = compare_runs(small_store, flip, shortest)
-    assert reverse.regressed == ["llmbar:neighbor:0", "llmbar:neighbor:1"]
-    assert reverse.improved == [] and reverse.difference.difference == -1.0
-    assert reverse.difference.p_value == 0.5 and reverse.agreement == 0.0
-
-    judge = compare_runs(small_store, flip, _run_id(small_store, "judge_pairwise_llmbar_neighbor"))
-    assert judge.agreement == 1.0 and judge.difference.p_value == 1.0
+    # the garbage judge ties every pair (strictly wrong): FLIP improves on its one item
+    against_garbage = compare_runs(small_store, pointwise, flip)
+    assert against_garbage.improved == ["llmbar:neighbor:0"] and against_garbage.regressed == []
+    assert against_garbage.difference.difference == 1.0 and against_garbage.agreement == 0.0
 
 
 def test_compare_runs_notes_and_unknown_runs(small_store):
@@ -188,11 +183,6 @@ def test_compare_runs_notes_and_unknown_runs(small_store):
         f"Compared on the 1 item both runs scored (run {limited.run_a.run_id} has 1 item, "
         f"run {flip} has 2 items)."
     ]
-
-    random_pick = compare_runs(
-        small_store, flip, _run_id(small_store, "baseline_random_llmbar_neighbor")
-    )
-    assert any("random-pick baseline" in note for note in random_pick.notes)
     assert "same run" in compare_runs(small_store, flip, flip).notes[0]
 
 
@@ -203,13 +193,9 @@ def test_comparisons_on_every_database_kind(lm_eval_output, monkeypatch, db_url)
     assert not report.rejected
     flip = _run_id(engine, "flip_llmbar_neighbor")
     listwise = _run_id(engine, "judge_listwise_llmbar_neighbor")
-    shortest = _run_id(engine, "baseline_shortest_llmbar_neighbor")
-    longest = _run_id(engine, "baseline_longest_llmbar_neighbor")
-    counts = discordant_counts(engine, [(flip, listwise), (flip, shortest), (longest, flip)])
+    counts = discordant_counts(engine, [(flip, listwise), (listwise, flip)])
     assert counts[(flip, listwise)] == DiscordantCounts(n=2, a_only=0, b_only=0, both=2)
-    assert counts[(flip, shortest)] == DiscordantCounts(n=2, a_only=2, b_only=0, both=0)
-    assert counts[(longest, flip)] == DiscordantCounts(n=2, a_only=0, b_only=1, both=1)
-    comparison = compare_runs(engine, longest, flip)
-    assert comparison.improved == ["llmbar:neighbor:1"] and comparison.regressed == []
-    assert comparison.difference.difference == 0.5 and comparison.agreement == 0.5
+    comparison = compare_runs(engine, listwise, flip)
+    assert comparison.improved == comparison.regressed == []
+    assert comparison.difference.difference == 0.0 and comparison.agreement == 1.0
     assert compare_runs(engine, flip, 10_000) is None

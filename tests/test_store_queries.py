@@ -1,10 +1,12 @@
-"""The leaderboard's queries: comparable cells, baselines, limited runs, one item in full."""
+"""The leaderboard's queries: comparable cells, reference points, limited runs, one item."""
 
 from __future__ import annotations
 
 import pytest
 
-from flip_store.queries import item_detail, leaderboard, list_models, list_runs
+from flip_store.read.items import item_detail
+from flip_store.read.leaderboard import leaderboard
+from flip_store.read.listing import list_models, list_runs
 
 
 @pytest.fixture
@@ -16,15 +18,30 @@ def test_leaderboard_rows_hold_comparable_domain_cells(store):
     rows = leaderboard(store, "llmbar")
     flip = next(r for r in rows if r.method == "flip")
     assert set(flip.domains) == {"neighbor", "manual"}
-    assert flip.domain_mean == 1.0 and flip.parse_fail_rate == 0.0
-    assert flip.tokens_per_item and flip.tokens_per_item > 0
+    assert flip.mean("acc") == 1.0 and flip.mean("parse_fail_rate") == 0.0
+    # the fake model has no tokenizer: its token counts are unknown, never characters
+    assert flip.mean("generated_tokens_per_item") is None
+    assert flip.backend and flip.key[3] == flip.backend
     cell = flip.domains["neighbor"]
     assert cell.n == 2 and cell.ci_low <= cell.value <= cell.ci_high and not cell.limited
-    baselines = {r.method for r in rows if r.is_baseline}
-    assert baselines == {"baseline_random", "baseline_longest", "baseline_shortest"}
-    random_row = next(r for r in rows if r.method == "baseline_random")
-    assert random_row.domains["neighbor"].value == 0.5  # chance on pairs
-    assert rows[-1].is_baseline  # model rows first, reference rows after
+
+
+def test_reference_points_are_computed_from_the_stored_items(store):
+    from flip_store.read.references import reference_rows, rule_verdicts
+
+    rows = {row.key: row for row in reference_rows(store, "llmbar", ["neighbor", "manual"])}
+    assert rows["rule:chance"].domains["neighbor"].value == 0.5  # chance on pairs
+    assert rows["rule:chance"].kind == "rule"
+    verdicts = rule_verdicts(store, "llmbar", ["neighbor"])
+    # the crafted items: item 0's gold is one character longer, item 1's ties (strict: wrong)
+    assert verdicts["longest"] == {"llmbar:neighbor:0": 1.0, "llmbar:neighbor:1": 0.0}
+    assert verdicts["shortest"] == {"llmbar:neighbor:0": 0.0, "llmbar:neighbor:1": 0.0}
+    assert rows["rule:longest"].domains["neighbor"].value == 0.5
+    reported = [row for row in rows.values() if row.kind == "reported"]
+    assert {row.method for row in reported} == {"judge_pairwise"}  # LLMBar's own evaluators
+    gpt4 = rows["llmbar:GPT-4:Vanilla"]
+    assert round(gpt4.domains["neighbor"].value * 100, 1) == 78.7
+    assert gpt4.domains["neighbor"].n is None  # quoted: no interval of ours
 
 
 def test_limited_runs_only_on_request_and_marked(store):
@@ -42,14 +59,15 @@ def test_item_detail_has_candidates_and_every_runs_calls(store):
     assert [call.shown for call in pairwise.calls] == [[0, 1], [1, 0]]
     assert pairwise.outcome.picked_position == 1 and pairwise.outcome.correct
     assert by_task["flip_llmbar_neighbor"].scores[1] == 1.0
-    assert "baseline_longest_llmbar_neighbor" in by_task
+    assert detail.item.instruction and detail.candidates[1].is_chosen is True
     assert item_detail(store, "llmbar:neighbor:404") is None
 
 
 def test_listings(store):
-    names = [m.name for m in list_models(store)]
-    assert names[-1].startswith("baseline")
-    assert {r.task for r in list_runs(store)} >= {"flip_llmbar_neighbor", "flip_llmbar_manual"}
+    assert [m.runs for m in list_models(store)] and all(m.runs for m in list_models(store))
+    runs = list_runs(store)
+    assert {r.task for r in runs} >= {"flip_llmbar_neighbor", "flip_llmbar_manual"}
+    assert all(not r.task.startswith("baseline") for r in runs)  # reference points are no runs
 
 
 def test_a_newer_limited_run_never_hides_the_full_run(tmp_path):

@@ -7,7 +7,7 @@ from harness_fakes import ContentJudgeLM, crafted_environment
 from flip_cli.harness_run import run_tasks
 from flip_store.database import open_engine
 from flip_store.ingest import ingest_path
-from flip_store.queries import list_runs
+from flip_store.read.listing import list_runs
 from leaderboard.store_reader import StoreReader
 
 

@@ -53,7 +53,9 @@ def metrics_of(engine, task: str) -> dict[str, float]:
         return dict(rows.all())
 
 
-def test_sampled_flip_keeps_five_samples_and_derives_fewer(crafted_data, tmp_path, capsys):
+def test_sampled_flip_keeps_five_samples_and_derives_fewer(
+    crafted_data, tmp_path, capsys, word_tokenizer
+):
     lm = SamplingLM()
     task = "flip_llmbar_neighbor_s5"
     run_tasks(lm, [task], tmp_path / "out", profile="cpu")

@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     from flip_core.errors import FlipConfigError
     from flip_store.database import open_engine
     from flip_store.ingest import ingest_path
-    from flip_store.rerank_ingest import ingest_committed_reranks
+    from flip_store.ingest.reranks import ingest_committed_reranks
 
     if args.limit is not None and args.limit < 1:
         raise FlipConfigError(f"--limit must be >= 1, got {args.limit}")

@@ -14,7 +14,7 @@ from flip_cli.report_format import add_report_options, aligned_columns
 if TYPE_CHECKING:
     from flip_core.length_buckets import LengthBucket
     from flip_core.selection import Interval
-    from flip_store.length_report import LengthAccuracyRow, LengthReport
+    from flip_store.read.length import LengthAccuracyRow, LengthReport
 
 LENGTH_DESCRIPTION = (
     "Strict best-of-N accuracy by quantile bucket of the chosen response's length in words, "
@@ -53,7 +53,7 @@ def run_length(args: argparse.Namespace) -> int:
     from flip_core.errors import FlipConfigError
     from flip_core.length_buckets import DEFAULT_BUCKETS
     from flip_store.database import FlipStoreError, open_engine
-    from flip_store.length_report import length_report
+    from flip_store.read.length import length_report
 
     buckets = DEFAULT_BUCKETS if args.buckets is None else args.buckets
     if buckets < 1:
@@ -80,11 +80,8 @@ def format_table(report: LengthReport) -> str:
         ["", "", "items", *(str(bucket.items) for bucket in report.buckets)],
     ]
     for row in report.rows:
-        head = row.leaderboard_row
         cells = zip(row.accuracy, report.buckets, strict=True)
-        lines.append(
-            [head.model, head.method, head.profile, *(_cell(a, b.items) for a, b in cells)]
-        )
+        lines.append([row.model, row.method, row.profile, *(_cell(a, b.items) for a, b in cells)])
     table = aligned_columns(lines)
     title = (
         f"{report.benchmark}: strict best-of-N accuracy in % [95% bootstrap interval] by length "
@@ -150,14 +147,13 @@ def format_json(report: LengthReport) -> str:
 
 
 def _row_fields(row: LengthAccuracyRow) -> dict[str, Any]:
-    head = row.leaderboard_row
     return {
-        "model": head.model,
-        "method": head.method,
-        "profile": head.profile,
-        "prompt_hash": head.prompt_hash,
-        "baseline": head.is_baseline,
-        "run_ids": row.run_ids,
+        "kind": row.kind,
+        "model": row.model,
+        "method": row.method,
+        "profile": row.profile,
+        "prompt_hash": row.prompt_hash,
+        "run_ids": list(row.run_ids),
     }
 
 

@@ -1,8 +1,8 @@
 """``flip report robustness``: each method's paired accuracy drop under every reward-hack probe.
 
-The same numbers as the leaderboard's Robustness tab (:func:`flip_store.robustness.robustness`),
-printed one line per model, method and probe, so that a README table or a paper figure can be
-regenerated from the store with one command.
+The same numbers as the leaderboard's Robustness tab
+(:func:`flip_store.read.robustness.robustness`), printed one line per model, method and probe,
+so that a README table or a paper figure can be regenerated from the store with one command.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from flip_cli.report_format import add_report_options, aligned_columns
 
 if TYPE_CHECKING:
-    from flip_store.robustness import ProbeDrop, RobustnessRow
+    from flip_store.read.robustness import ProbeDrop, RobustnessRow
 
 DESCRIPTION = (
     "Per model, method and reward-hacking probe (_hack_* runs): strict accuracy on the clean "
@@ -40,7 +40,7 @@ def register(kinds: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from flip_core.catalog.benchmarks import benchmark
     from flip_store.database import FlipStoreError, open_engine
-    from flip_store.robustness import robustness
+    from flip_store.read.robustness import robustness
 
     benchmark(args.benchmark)  # a one-line error for an unknown name
     rows = robustness(open_engine(args.db, read_only=True), args.benchmark)

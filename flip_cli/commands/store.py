@@ -60,7 +60,7 @@ def run_ingest(args: argparse.Namespace) -> int:
 
 def run_ingest_rerank(args: argparse.Namespace) -> int:
     from flip_store.database import open_engine
-    from flip_store.rerank_ingest import ingest_rerank
+    from flip_store.ingest.reranks import ingest_rerank
 
     engine = open_engine(args.db, create=True)
     done = ingest_rerank(engine, args.results, args.input)
@@ -71,7 +71,7 @@ def run_ingest_rerank(args: argparse.Namespace) -> int:
 
 def run_models(args: argparse.Namespace) -> int:
     from flip_store.database import open_engine
-    from flip_store.queries import list_models
+    from flip_store.read.listing import list_models
 
     for model in list_models(open_engine(args.db, read_only=True)):
         size = f"{model.parameters / 1e9:.2f}B" if model.parameters else "-"
@@ -81,7 +81,7 @@ def run_models(args: argparse.Namespace) -> int:
 
 def run_runs(args: argparse.Namespace) -> int:
     from flip_store.database import open_engine
-    from flip_store.queries import list_runs
+    from flip_store.read.listing import list_runs
 
     if args.models:
         return run_models(args)

@@ -132,8 +132,6 @@ def _sampled_line(task: str, samples: list[Any]) -> str:
     from flip_core.selection import bootstrap_interval
 
     method = document_method(samples[0].doc)
-    per_item = [
-        method.item_metrics(s.item, s.rescore(), s.outputs, sampled=True) for s in samples
-    ]
+    per_item = [method.item_metrics(s.item, s.rescore(), s.outputs, sampled=True) for s in samples]
     cells = [bootstrap_interval([m[name] for m in per_item]).format() for name in SAMPLED_METRICS]
     return f"{task:34} " + " ".join(f"{cell:22}" for cell in cells)

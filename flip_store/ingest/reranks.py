@@ -33,18 +33,17 @@ from flip_core.benchmarks import data_dir
 from flip_core.errors import FlipInputError
 from flip_core.rerank.inputs import RerankPrompt, load_rerank_prompts
 from flip_core.selection import bootstrap_interval, pick_best, top_indices
-from flip_store.baselines import BASELINES
 from flip_store.database import session_scope
 from flip_store.rows import insert_missing, insert_outcomes, insert_rows, metric_rows
 from flip_store.schema import CandidateRow, ItemRow, MetricRow, ModelRow, RunRow, ScoreRow
 
 RERANK_DOMAIN = "all"
 MODEL_FREE = {
-    "longest": BASELINES["baseline_longest"],
-    "shortest": BASELINES["baseline_shortest"],
-    "random": "baseline: random pick (seeded draw)",
+    "longest": "model-free: always the longest",
+    "shortest": "model-free: always the shortest",
+    "random": "model-free: random pick (seeded draw)",
 }
-"""Model names of the rerankers that use no model (the same as the accuracy baselines')."""
+"""Model names of the rerankers that use no model."""
 
 
 COMMITTED_RERANK_INPUT = Path("alpacaeval_bon") / "tulu2dpo13b_bo11_dev.jsonl"
@@ -86,7 +85,7 @@ def ingest_rerank(engine: Engine, results: Path, input_file: Path) -> RerankInge
             [
                 {
                     "name": model_name,
-                    "family": "baseline" if method in MODEL_FREE else None,
+                    "family": "model-free" if method in MODEL_FREE else None,
                     "is_baseline": method in MODEL_FREE,
                 }
             ],
@@ -102,6 +101,7 @@ def ingest_rerank(engine: Engine, results: Path, input_file: Path) -> RerankInge
             benchmark=benchmark,
             domain=RERANK_DOMAIN,
             profile=str((settings.get("profile") or {}).get("name", "none")),
+            backend=settings.get("backend"),
             prompt_hash=settings.get("prompt_hash"),
             dataset_revision=hashlib.sha256(input_file.read_bytes()).hexdigest()[:16],
             package_version=package_version,

@@ -1,4 +1,4 @@
-"""Uploads of zipped lm-eval output folders, ingested exactly like ``flip ingest``.
+"""Uploaded archives of lm-eval output folders, unpacked safely and ingested like ``flip ingest``.
 
 Off unless the host sets ``FLIP_UPLOAD_TOKEN``; an upload must then carry the same token
 (compared with :func:`hmac.compare_digest`). An accepted archive is unpacked into a fresh
@@ -19,12 +19,7 @@ Each refusal is one :class:`UploadError` line naming the member and the reason, 
 nothing behind. The unpacked folder then goes through :func:`flip_store.ingest.ingest_path` on
 a writable engine of its own (the app's engine stays read-only), so every score is recomputed
 and a run already stored is reported unchanged. The temporary folder is always removed.
-
-Display: :func:`render_report` and :func:`handle_upload` return an **HTML fragment** meant for
-``gr.HTML``. Every piece of text that comes from the archive (file names, task and model names,
-ingest messages quoting them) goes through :func:`leaderboard.escaping.escape_text`, and the
-characters Markdown gives a meaning to are written as numeric entities, so the fragment also
-shows as plain text if it ends up in ``gr.Markdown``.
+Showing the report is the leaderboard's job (``leaderboard.tabs.about``).
 """
 
 from __future__ import annotations
@@ -44,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flip_core.errors import FlipError
-from leaderboard.escaping import escape_text
+from harness_tasks.lm_eval_output import RESULTS_NAME, is_output_file_name
 
 logger = logging.getLogger(__name__)
 
@@ -64,14 +59,10 @@ MAX_COMPRESSION_RATIO = 100  # lm-eval output compresses about 10x; deflate bomb
 RATIO_CHECK_MIN_BYTES = 1024 * 1024  # small members may compress well without harm
 FREE_DISK_MARGIN_BYTES = 64 * 1024 * 1024
 
-_RESULTS_FILE = re.compile(r"results_[A-Za-z0-9_.\-]+\.json", re.ASCII)
-_SAMPLES_FILE = re.compile(r"samples_[A-Za-z0-9_.\-]+\.jsonl", re.ASCII)
 _NAME_PUNCTUATION = frozenset("._-+=@,()~ ")
 _DRIVE = re.compile(r"[A-Za-z]:")
 _ALLOWED_COMPRESSION = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
 _CHUNK_BYTES = 1024 * 1024
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]()#!|~{}:])")
-_MAX_SHOWN_LINE = 1000
 _UPLOAD_LOCK = threading.Lock()  # one upload at a time: bounded disk use, one writer
 
 
@@ -253,7 +244,7 @@ def _plan(archive: zipfile.ZipFile) -> list[_Member]:
         problem = _name_problem(name, is_dir) or _kind_problem(info, is_dir)
         if problem is None and not is_dir:
             base = name.rsplit("/", 1)[-1]
-            if not (_RESULTS_FILE.fullmatch(base) or _SAMPLES_FILE.fullmatch(base)):
+            if not is_output_file_name(base):
                 problem = "is not an lm-eval output file (results_*.json or samples_*.jsonl)"
             else:
                 problem = _size_problem(info)
@@ -277,7 +268,7 @@ def _plan(archive: zipfile.ZipFile) -> list[_Member]:
             folder = unicodedata.normalize("NFC", "/".join(member.parts[:depth])).casefold()
             if folder in file_keys:
                 raise UploadError(f"member {member.shown} lies inside a name that is also a file")
-    if not any(_RESULTS_FILE.fullmatch(m.parts[-1]) for m in files):
+    if not any(RESULTS_NAME.match(m.parts[-1]) for m in files):
         raise UploadError("the archive holds no lm-eval results_*.json file")
     return files
 
@@ -326,6 +317,9 @@ def _write_member(archive: zipfile.ZipFile, member: _Member, root: Path, used: i
 
 
 def _clear(target: Path, created: bool) -> None:
+    """Remove what a refused upload wrote (nothing, when it was refused before writing)."""
+    if not target.exists():
+        return
     try:
         if created:
             shutil.rmtree(target)
@@ -415,62 +409,3 @@ def ingest_upload(zip_path: str | Path, token: str | None, db_url: str | None) -
             )
         finally:
             shutil.rmtree(work, ignore_errors=True)
-
-
-# --- display --------------------------------------------------------------------------------
-
-
-def _inert(text: str) -> str:
-    """Untrusted text as HTML that neither HTML nor Markdown interprets."""
-    if len(text) > _MAX_SHOWN_LINE:
-        text = text[:_MAX_SHOWN_LINE] + "…"
-    pieces = _MARKDOWN_SPECIALS.split(text)
-    return "".join(
-        f"&#{ord(piece)};" if index % 2 else escape_text(piece)
-        for index, piece in enumerate(pieces)
-    )
-
-
-def _message(text: str) -> str:
-    return f'<div class="flip-upload"><p>{_inert(text)}</p></div>'
-
-
-def render_report(report: UploadReport) -> str:
-    """The report as an HTML fragment (for ``gr.HTML``); every string in it is escaped."""
-    heading = (
-        f"{report.archive_name}: {report.files} files, "
-        f"{report.uncompressed_bytes / 1e6:.1f} MB unpacked. {report.summary}."
-    )
-    parts = ['<div class="flip-upload">', f"<p><strong>{_inert(heading)}</strong></p>"]
-    titles = {
-        "stored": "Stored",
-        "unchanged": "Already stored (unchanged)",
-        "skipped": "Skipped (not flip-reward-bench tasks)",
-        "rejected": "Rejected",
-    }
-    for outcome, title in titles.items():
-        lines = getattr(report, outcome)
-        if lines:
-            items = "".join(f"<li>{_inert(line)}</li>" for line in lines)
-            parts.append(f"<p>{_inert(title)} ({len(lines)}):</p><ul>{items}</ul>")
-    parts.append("</div>")
-    return "".join(parts)
-
-
-def handle_upload(file_path: str | None, token: str | None, db_url: str | None) -> str:
-    """For the Gradio tab: never raises; an HTML fragment for ``gr.HTML``."""
-    try:
-        if not upload_enabled():
-            check_token(token)  # raises the "disabled" message
-        if not file_path:
-            return _message("Choose a .zip of an lm-eval output folder first.")
-        return render_report(ingest_upload(file_path, token, db_url))
-    except FlipError as error:
-        first = (str(error).splitlines() or [type(error).__name__])[0]
-        return _message(f"Upload refused: {first}")
-    except Exception:
-        logger.exception("upload of %r failed", file_path)
-        return _message(
-            "The upload failed because of an internal error (logged on the server). "
-            "Runs reported before the failure may have been stored; upload again to see."
-        )

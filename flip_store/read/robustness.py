@@ -7,7 +7,7 @@ with a paired bootstrap interval and the exact McNemar p-value of
 :func:`flip_core.paired.paired_difference`: a positive drop means the probe fooled the method
 into preferring the edited rejected response more often.
 
-Which runs: per probe, the leaderboard's own choice (:func:`flip_store.queries.leaderboard`
+Which runs: per probe, the leaderboard's own choice (:func:`flip_store.read.leaderboard.leaderboard`
 with ``variant=probe``: the newest comparable full run per model, method and domain); the
 clean side is the clean leaderboard row with the same model, method, profile and prompt
 version. Rows are pooled over the domains both sides ran.
@@ -22,8 +22,8 @@ from sqlalchemy import Engine
 
 from flip_core.paired import PairedDifference, paired_difference
 from flip_core.probes import PROBES
-from flip_store.comparisons import pooled_verdicts, run_verdicts
-from flip_store.queries import LeaderboardRow, RowKey, leaderboard
+from flip_store.read.leaderboard import LeaderboardRow, RowKey, leaderboard
+from flip_store.read.verdicts import pooled_verdicts, run_verdicts
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,7 @@ class RobustnessRow:
     model: str
     method: str
     profile: str
+    backend: str
     prompt_hash: str | None
     drops: dict[str, ProbeDrop]
 
@@ -68,12 +69,12 @@ def robustness(
     """Per clean leaderboard row that has probe runs: the paired drop under each probe,
     pooled over ``domains`` (default: every domain both runs have), probes in
     :data:`flip_core.probes.PROBES` order. Rows without any probe run are left out."""
-    clean = {row.key: row for row in leaderboard(engine, benchmark) if not row.is_baseline}
+    clean = {row.key: row for row in leaderboard(engine, benchmark)}
     pairs: list[tuple[RowKey, str, list[str], LeaderboardRow]] = []
     for probe in PROBES:
         for row in leaderboard(engine, benchmark, variant=probe):
             base = clean.get(row.key)
-            if base is None or row.is_baseline:
+            if base is None:
                 continue
             shared = [
                 d for d in row.domains if d in base.domains and (domains is None or d in domains)
@@ -100,7 +101,10 @@ def robustness(
             continue
         comparison = paired_difference([before[i] for i in items], [after[i] for i in items])
         target = rows.setdefault(
-            key, RobustnessRow(base.model, base.method, base.profile, base.prompt_hash, {})
+            key,
+            RobustnessRow(
+                base.model, base.method, base.profile, base.backend, base.prompt_hash, {}
+            ),
         )
         target.drops[probe] = ProbeDrop(probe, comparison, clean_ids, probe_ids, tuple(shared))
     return list(rows.values())
