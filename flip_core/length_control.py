@@ -14,7 +14,7 @@ one of them; a method that reads the content scores about the same on all.
 
 **A regression-based figure** (:func:`length_controlled_accuracy`): a logistic regression of
 the verdict (correct 0/1) on the item's length difference
-``d = mean over rejected r of log((1 + words(chosen)) / (1 + words(r)))`` (for a pair, the log
+``d = mean over rejected r of log((1 + len(chosen)) / (1 + len(r)))`` (for a pair, the log
 of the length ratio; 0 for equal lengths; the log keeps one very long alternative from
 dominating an item with several), fitted by scikit-learn without a penalty. From the fitted
 intercept ``a`` and slope ``b``:
@@ -45,16 +45,18 @@ verdicts equal, no variation in ``d``, or verdicts that ``d`` separates perfectl
 maximum-likelihood slope is infinite: the verdict is a step function of length, which is
 itself the finding; the always-shortest rule counted in words is such a case).
 
-Lengths are whitespace-separated words (:func:`flip_core.length_buckets.word_count`), the unit
-of the accuracy-by-length report. (:func:`flip_core.baselines.length_scores`, the reference
-rows of the accuracy tables, counts characters; the two rules disagree on a few pairs.)
+Lengths are characters by default, the unit of the leaderboard's always-shortest and
+always-longest rows (:func:`flip_core.baselines.length_scores`), so a length-adversarial subset
+is exactly the items the row beside it gets wrong; pass ``length=word_count`` for the words of
+the accuracy-by-length report (the two units disagree on a few pairs: counted in words, the
+always-shortest rule is a step function of ``d`` and has no regression figure).
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,7 +64,6 @@ import numpy as np
 
 from flip_core.errors import FlipConfigError
 from flip_core.items import Item
-from flip_core.length_buckets import word_count
 from flip_core.selection import Interval, bootstrap_interval, is_strictly_correct
 
 SHORTEST_WRONG = "shortest_wrong"
@@ -115,7 +116,8 @@ figures are None, only ``raw`` is given."""
 
 @dataclass(frozen=True)
 class LengthProfile:
-    """The lengths of one item's candidates, in words, and what the length rules make of it.
+    """The lengths of one item's candidates (characters unless told otherwise) and what the
+    length rules make of it.
 
     ``shortest_wrong`` / ``longest_wrong``: the always-shortest / always-longest rule is wrong
     on the item under the strict rule (the chosen candidate is not alone at the shortest /
@@ -123,8 +125,8 @@ class LengthProfile:
     """
 
     item_id: str
-    chosen_words: int
-    rejected_words: tuple[int, ...]
+    chosen_length: int
+    rejected_lengths: tuple[int, ...]
     shortest_wrong: bool
     longest_wrong: bool
 
@@ -132,31 +134,38 @@ class LengthProfile:
     def length_difference(self) -> float:
         """``d``: the mean over rejected candidates of ``log((1 + chosen) / (1 + rejected))``
         (natural log; > 0 when the chosen response is the longer)."""
-        chosen = math.log1p(self.chosen_words)
-        return sum(chosen - math.log1p(r) for r in self.rejected_words) / len(self.rejected_words)
+        chosen = math.log1p(self.chosen_length)
+        return sum(chosen - math.log1p(r) for r in self.rejected_lengths) / len(
+            self.rejected_lengths
+        )
 
 
-def length_profile(item: Item) -> LengthProfile | None:
+def length_profile(item: Item, length: Callable[[str], int] = len) -> LengthProfile | None:
     """The :class:`LengthProfile` of an item; None when it has no gold candidate or no
-    rejected one (the rules and ``d`` are undefined there)."""
+    rejected one (the rules and ``d`` are undefined there). ``length``: characters by default,
+    the unit of the leaderboard's always-shortest and always-longest rows, so the subsets are
+    exactly the items those rows get wrong (:func:`flip_core.length_buckets.word_count` counts
+    words instead)."""
     if item.gold_index is None or len(item.candidates) < 2:
         return None
-    words = [word_count(text) for text in item.candidates]
+    words = [length(text) for text in item.candidates]
     rejected = tuple(w for i, w in enumerate(words) if i != item.gold_index)
     return LengthProfile(
         item_id=item.id,
-        chosen_words=words[item.gold_index],
-        rejected_words=rejected,
+        chosen_length=words[item.gold_index],
+        rejected_lengths=rejected,
         shortest_wrong=not is_strictly_correct([-w for w in words], item.gold_index),
         longest_wrong=not is_strictly_correct([float(w) for w in words], item.gold_index),
     )
 
 
-def length_profiles(items: Iterable[Item]) -> dict[str, LengthProfile]:
+def length_profiles(
+    items: Iterable[Item], length: Callable[[str], int] = len
+) -> dict[str, LengthProfile]:
     """``{item_id: profile}`` of the items with a gold candidate (others are left out)."""
     profiles = {}
     for item in items:
-        profile = length_profile(item)
+        profile = length_profile(item, length)
         if profile is not None:
             profiles[item.id] = profile
     return profiles

@@ -75,11 +75,14 @@ POLICIES = (STRIP, PENALISE, ZERO)
 STRIP_THRESHOLD = 0.5
 """``strip`` fires when at least half the instruction's words are restated, and then cuts only
 as much as brings the coverage under half. A false positive costs little: the answer loses its
-echo of the instruction ("Three ways to extend the battery life of a laptop: ...") and keeps
-its content, and echoes are what FLIP feeds on anyway. Clean LLMBar responses reach half their
-instruction 11% of the time (35 of 319 chosen, 34 of 319 rejected: as often on both sides), the
-``hack_restate`` probe always reaches all of it; lower thresholds fire on many more clean
-responses (20% at 0.3) and catch no probed one more."""
+echo of the instruction ("Three ways to extend the battery life of a laptop: ...", 24% of its
+characters on average) and keeps its content, and echoes are what FLIP feeds on anyway. Clean
+LLMBar responses reach half their instruction 11% of the time (35 of 319 chosen, 34 of 319
+rejected), but not evenly: more often the chosen ones on Neighbor (8.2% against 3.7%) and
+GPTInst (18.5% / 5.4%), the rejected ones on GPTOut (6.4% / 25.5%) and Manual (8.7% / 26.1%),
+so check clean accuracy with the guard on. The ``hack_restate`` probe always reaches all of
+the instruction; lower thresholds fire on many more clean responses (20% at 0.3) and catch no
+probed one more."""
 
 PENALISE_THRESHOLD = 0.5
 """``penalise`` fires on the same responses as ``strip`` (so the two policies differ only in
@@ -203,12 +206,8 @@ def _detect(instruction: str, response: str, n: int) -> _Found:
     spans: list[tuple[int, int]] = []
     covers: list[set[int]] = []
     for chain in chains:
-        cover = {
-            p
-            for j in chain
-            for i in inst_grams[tuple(resp_words[j : j + size])]
-            for p in range(i, i + size)
-        }
+        grams = {tuple(resp_words[j : j + size]) for j in chain}  # distinct: repeats are cheap
+        cover = {p for gram in grams for i in inst_grams[gram] for p in range(i, i + size)}
         first_token, last_token = resp[chain[0]][1], resp[chain[-1] + size - 1][1]
         left = max(
             _aligned_extension(resp_tokens, first_token, inst_tokens, inst[i][1], step=-1)
@@ -263,7 +262,7 @@ def _spans_to_strip(found: _Found, threshold: float) -> tuple[tuple[int, int], .
     kept = set(range(len(result.spans)))
     for k in order:
         remaining = set().union(*(found.covers[m] for m in kept))
-        if len(remaining) < threshold * result.instruction_words:
+        if len(remaining) / result.instruction_words < threshold:  # as guard() compares
             break
         kept.discard(k)
     return tuple(span for k, span in enumerate(result.spans) if k not in kept)

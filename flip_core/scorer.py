@@ -6,27 +6,24 @@
 
 The scorer never shows the instruction to the model: it asks for the instruction behind each
 response and rewards the word overlap with the real one. All responses of all items go to the
-backend in one call, so batching spans items.
+backend in one call, so batching spans items. What to ask and how to score is the method's
+(:class:`flip_core.methods.FlipMethod`, or :class:`~flip_core.methods.GuardedFlip` with a
+restatement ``guard``), exactly as the harness tasks and the store use it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from statistics import mean
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flip_core.backends import GenerationBackend, make_backend
+from flip_core.items import Item
+from flip_core.methods import FlipMethod, GuardedFlip
 from flip_core.profiles import DecodingProfile, get_profile
-from flip_core.prompts import FLIP_RECONSTRUCTION, flip_messages
-from flip_core.reconstruction import (
-    OnParseFailure,
-    Reconstruction,
-    on_parse_failure,
-    score_reconstruction,
-)
+from flip_core.prompts import FLIP_RECONSTRUCTION
+from flip_core.reconstruction import OnParseFailure, Reconstruction
 from flip_core.selection import pick_best
-from flip_core.similarity import get_similarity
 
 
 @dataclass(frozen=True)
@@ -40,6 +37,8 @@ class FlipReward:
     response_index: int
     reward: float
     samples: tuple[Reconstruction, ...]
+    guard: dict[str, Any] | None = None
+    """What the restatement guard did to the response (scorers with a ``guard``)."""
 
     @property
     def inferred_instruction(self) -> str | None:
@@ -70,6 +69,7 @@ class FlipReward:
             "parse_status": self.parse_status,
             "generated_tokens": self.generated_tokens,
             "samples": [sample.to_dict() for sample in self.samples],
+            **({"guard": self.guard} if self.guard is not None else {}),
         }
 
 
@@ -89,6 +89,9 @@ class FlipScorer:
     ``backend_options`` are ignored), which lets several scorers share one loaded model.
     ``similarity``: ``f1`` (the paper's), ``rouge_l`` or ``embedding_cosine``.
     ``on_parse_failure``: ``raw_output`` (the paper's) or ``zero``.
+    ``guard``: None (the paper's FLIP) or a restatement-guard policy (``strip``, ``penalise``,
+    ``zero``; :mod:`flip_core.restatement`): a response that restates its instruction does not
+    gain from it.
     """
 
     def __init__(
@@ -102,16 +105,32 @@ class FlipScorer:
         batch_size: int | None = None,
         max_new_tokens: int | None = None,
         generator: GenerationBackend | None = None,
+        guard: str | None = None,
         **backend_options: Any,
     ) -> None:
         if isinstance(profile, str):
             self.profile = get_profile(profile, max_new_tokens, batch_size)
         else:
             self.profile = profile.with_overrides(max_new_tokens, batch_size)
-        self.similarity_name = similarity
-        self._similarity = get_similarity(similarity)
-        self.failure_policy = _policy(on_parse_failure)
+        failure = (
+            on_parse_failure.value
+            if isinstance(on_parse_failure, OnParseFailure)
+            else on_parse_failure
+        )
+        self.method: FlipMethod = (
+            FlipMethod(similarity, failure)
+            if guard is None
+            else GuardedFlip(guard, similarity=similarity, on_parse_failure=failure)
+        )
         self.generator = generator or make_backend(backend, model, **backend_options)
+
+    @property
+    def similarity_name(self) -> str:
+        return self.method.similarity_name
+
+    @property
+    def failure_policy(self) -> OnParseFailure:
+        return self.method.failure_policy
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -121,6 +140,7 @@ class FlipScorer:
             "profile": self.profile.to_dict(),
             "similarity": self.similarity_name,
             "on_parse_failure": self.failure_policy.value,
+            "guard": self.method.settings.get("policy"),
             "prompt_template": FLIP_RECONSTRUCTION.name,
             "prompt_version": FLIP_RECONSTRUCTION.version,
             "prompt_hash": FLIP_RECONSTRUCTION.hash,
@@ -138,30 +158,40 @@ class FlipScorer:
         progress: bool = True,
     ) -> list[list[FlipReward]]:
         """Rewards for many (instruction, responses) items, generated in one batched pass."""
-        flat = [
-            (i, j, response)
-            for i, (_, responses) in enumerate(items)
-            for j, response in enumerate(responses)
+        batch = [
+            Item(str(i), instruction, tuple(responses))
+            for i, (instruction, responses) in enumerate(items)
         ]
+        calls = [self.method.calls(item) for item in batch]
         generations = self.generator.generate(
-            [flip_messages(response) for _, _, response in flat], self.profile, progress=progress
+            [call.conversation for item_calls in calls for call in item_calls],
+            self.profile,
+            progress=progress,
         )
-        results: list[list[FlipReward]] = [[] for _ in items]
-        for (item_index, response_index, _), samples in zip(flat, generations, strict=True):
-            instruction = items[item_index][0]
-            reconstructions = tuple(
-                score_reconstruction(
-                    sample.text,
-                    instruction,
-                    self._similarity,
-                    self.failure_policy,
-                    generated_tokens=sample.num_tokens,
-                    finished=sample.finished,
-                )
-                for sample in samples
+        results: list[list[FlipReward]] = []
+        start = 0
+        for item, item_calls in zip(batch, calls, strict=True):
+            samples = generations[start : start + len(item_calls)]
+            start += len(item_calls)
+            texts = [[g.text for g in gens] for gens in samples]
+            scores = self.method.score(item, texts).scores
+            guards = self.method.call_annotations(item)
+            results.append(
+                [
+                    FlipReward(
+                        index,
+                        float(scores[index]),  # type: ignore[arg-type]
+                        tuple(
+                            replace(r, generated_tokens=g.num_tokens, finished=g.finished)
+                            for r, g in zip(reconstructions, gens, strict=True)
+                        ),
+                        guards[index],
+                    )
+                    for index, (reconstructions, gens) in enumerate(
+                        zip(self.method.reconstructions(item, texts), samples, strict=True)
+                    )
+                ]
             )
-            reward = mean(r.reward for r in reconstructions)
-            results[item_index].append(FlipReward(response_index, reward, reconstructions))
         return results
 
     def rerank(
@@ -175,7 +205,3 @@ class FlipScorer:
         rewards = self.score(instruction, responses)
         best = pick_best([r.reward for r in rewards], tie_break=tie_break, seed=seed)
         return RerankResult(best_index=best, rewards=rewards)
-
-
-def _policy(value: str | OnParseFailure) -> OnParseFailure:
-    return value if isinstance(value, OnParseFailure) else on_parse_failure(value)

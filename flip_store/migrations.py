@@ -33,8 +33,9 @@ def _add_run_verdicts(connection: Connection) -> None:
 
 def _reference_points_are_data(connection: Connection) -> None:
     """2 -> 3: the chance and length baselines stop being runs (they are computed from the
-    items when read); runs record their backend; items their content hash; calls whether they
-    finished and what a guard did; models their file's SHA-256; parameter counts are 64-bit."""
+    items when read); runs record their backend and whether their scores were verified; items
+    their content hash; calls whether they finished and what a guard did; models their file's
+    SHA-256; parameter counts are 64-bit."""
     from flip_core.items import Item, content_hash
 
     baseline_runs = "SELECT id FROM run WHERE method LIKE 'baseline\\_%' ESCAPE '\\'"
@@ -56,6 +57,10 @@ def _reference_points_are_data(connection: Connection) -> None:
     _add_column(connection, "model", "file_sha256", "VARCHAR(64)")
     if _has(connection, "model", "backend"):
         connection.execute(text("ALTER TABLE model DROP COLUMN backend"))
+    if _add_column(connection, "run", "verified", "BOOLEAN"):
+        connection.execute(
+            text("UPDATE run SET verified = (method <> 'flipll' OR task NOT LIKE 'rerank%')")
+        )
     _add_column(connection, "call", "finished", "BOOLEAN")
     _add_column(connection, "call", "guard", "JSON")
     if connection.dialect.name == "postgresql":

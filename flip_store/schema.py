@@ -125,6 +125,9 @@ class RunRow(Base):
     """``tokenizer``: generated tokens are the model tokenizer's; anything else (``unknown``,
     and the ``characters`` of stores from before schema 3): not known in tokens."""
     source_path: Mapped[str | None] = mapped_column(Text)
+    verified: Mapped[bool | None] = mapped_column(Boolean)
+    """Every score was recomputed from the run's raw outputs (lm-eval runs always; reranking
+    runs where their picker allows it). False: submitted, unverified (schema 3)."""
     raw_results: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     model: Mapped[ModelRow] = relationship()

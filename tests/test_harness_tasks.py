@@ -10,7 +10,15 @@ from lm_eval.tasks._yaml_loader import load_yaml
 
 from harness_tasks.catalog import TASK_DIR, group_specs, stale_files, task_specs
 
-METHODS = ("flip", "judge_pointwise", "judge_pairwise", "judge_listwise", "flipll")
+METHODS = (
+    "flip",
+    "judge_pointwise",
+    "judge_pairwise",
+    "judge_listwise",
+    "flipll",
+    "flip_guarded",
+    "flipll_guarded",
+)
 CONVENTION_TASKS = [
     f"{method}_{benchmark}_{domain}"
     for method in METHODS
@@ -28,7 +36,12 @@ PROBE_VARIANTS = ("hack_append", "hack_restate", "hack_pad", "hack_markdown")
 VARIANT_TASKS = [f"{task}_s5" for task in CONVENTION_TASKS if task.startswith("flip_")] + [
     f"{task}_{probe}" for task in CONVENTION_TASKS for probe in PROBE_VARIANTS
 ]
-VARIANT_GROUPS = ["flip_rb2_s5", "flip_llmbar_s5"] + [
+VARIANT_GROUPS = [
+    "flip_rb2_s5",
+    "flip_llmbar_s5",
+    "flip_guarded_rb2_s5",
+    "flip_guarded_llmbar_s5",
+] + [
     f"{method}_{benchmark}_{probe}"
     for method in METHODS
     for benchmark in ("rb2", "llmbar")

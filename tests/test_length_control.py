@@ -7,11 +7,14 @@ import math
 
 import numpy as np
 import pytest
+from conftest import require_shared_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flip_core.benchmarks import load_benchmark
 from flip_core.errors import FlipConfigError
 from flip_core.items import Item
+from flip_core.length_buckets import word_count
 from flip_core.length_control import (
     ALL,
     CONSTANT_LENGTH,
@@ -55,7 +58,7 @@ def logit(p: float) -> float:
 
 
 def profile(item_id: str, chosen: int, *rejected: int) -> LengthProfile:
-    return length_profile(item(item_id, [chosen, *rejected]))
+    return length_profile(item(item_id, [chosen, *rejected]), word_count)
 
 
 # ---- profiles and subsets, by hand ---------------------------------------------------------
@@ -83,13 +86,13 @@ def hand_profiles() -> dict[str, LengthProfile]:
     items = [item(i, lengths) for i, lengths in HAND.items()]
     items.append(item("F", [1, 2], gold=None))  # no gold: left out
     items.append(item("H", [3], gold=0))  # no rejected candidate: left out
-    return length_profiles(items)
+    return length_profiles(items, word_count)
 
 
 def test_profiles_count_words_and_apply_the_strict_rules(hand_profiles):
     assert sorted(hand_profiles) == ["A", "B", "C", "D", "E", "G"]
     d = hand_profiles["D"]
-    assert (d.chosen_words, d.rejected_words) == (3, (1, 7))
+    assert (d.chosen_length, d.rejected_lengths) == (3, (1, 7))
     expected = {
         "A": (False, True, math.log(3 / 6)),
         "B": (True, False, math.log(7 / 4)),
@@ -105,12 +108,14 @@ def test_profiles_count_words_and_apply_the_strict_rules(hand_profiles):
 
 
 def test_words_are_whitespace_words_as_in_the_length_report():
-    found = length_profile(Item("x", "i", ("one\ttwo\n three", "a-b, c.d"), gold_index=1))
-    assert (found.chosen_words, found.rejected_words) == (2, (3,))
-    assert not found.shortest_wrong and found.longest_wrong
-    assert length_profile(Item("x", "i", ("", "a"), gold_index=0)).length_difference == (
-        pytest.approx(math.log(1 / 2))
+    found = length_profile(
+        Item("x", "i", ("one\ttwo\n three", "a-b, c.d"), gold_index=1), word_count
     )
+    assert (found.chosen_length, found.rejected_lengths) == (2, (3,))
+    assert not found.shortest_wrong and found.longest_wrong
+    assert length_profile(
+        Item("x", "i", ("", "a"), gold_index=0), word_count
+    ).length_difference == (pytest.approx(math.log(1 / 2)))
 
 
 def test_subsets_by_hand(hand_profiles):
@@ -377,10 +382,6 @@ def test_the_figure_never_raises_and_is_a_probability(rows):
 
 @pytest.fixture(scope="module")
 def llmbar_items():
-    from conftest import require_shared_data
-
-    from flip_core.benchmarks import load_benchmark
-
     patch = pytest.MonkeyPatch()
     patch.setenv("FLIP_DATA_DIR", str(require_shared_data()))
     try:
@@ -391,7 +392,7 @@ def llmbar_items():
 
 
 def test_llmbar_length_adversarial_subsets(llmbar_items):
-    profiles = length_profiles(llmbar_items)
+    profiles = length_profiles(llmbar_items, word_count)
     subsets = length_subsets(profiles)
     assert {name: len(ids) for name, ids in subsets.items()} == {
         ALL: 319,
@@ -411,7 +412,7 @@ def test_the_always_shortest_rule_has_no_length_controlled_accuracy_to_speak_of(
     from flip_core.baselines import length_scores
     from flip_core.selection import is_strictly_correct
 
-    profiles = length_profiles(llmbar_items)
+    profiles = length_profiles(llmbar_items, word_count)
     # Counted in words, as d is, the rule is a step function of d: no fit, by design.
     in_words = {i: not p.shortest_wrong for i, p in profiles.items()}
     result = length_controlled_accuracy(in_words, profiles)

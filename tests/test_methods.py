@@ -10,7 +10,7 @@ import pytest
 
 from flip_core.errors import FlipConfigError
 from flip_core.items import Item
-from flip_core.methods import METHOD_NAMES, get_method
+from flip_core.methods import METHOD_NAMES, OutputKind, get_method, method_class
 from flip_core.selection import is_strictly_correct, pick_best, tie_aware_credit
 
 CANDIDATES = ("GOOD answer", "weak answer", "poor answer", "bad answer")
@@ -27,18 +27,20 @@ def shown_responses(user_message: str) -> list[str]:
 
 
 def content_judge(method: str, conversation) -> str:
-    """A deterministic fake model that answers by the content it is shown, never by position."""
+    """A deterministic fake model that answers by the content it is shown, never by position
+    (and by what the method's outputs are, never by its name)."""
     user = conversation[-1]["content"]
     texts = shown_responses(user)
-    if method == "flip":
+    kind = method_class(method).output_kind
+    if kind is OutputKind.RECONSTRUCTION:
         return json.dumps({"INFERRED INSTRUCTION": "answer well" if "GOOD" in texts[0] else "x"})
-    if method == "judge_pointwise":
+    if kind is OutputKind.RATING:
         return json.dumps({"SCORE": quality_of(texts[0])})
-    if method == "judge_pairwise":
+    if kind is OutputKind.VERDICT:
         return json.dumps(
             {"BETTER_RESPONSE": "A" if quality_of(texts[0]) > quality_of(texts[1]) else "B"}
         )
-    if method == "flipll":  # (log-probability of the instruction, is_greedy)
+    if kind is OutputKind.LOGPROB:  # (log-probability of the instruction, is_greedy)
         return (-20.0 + quality_of(texts[0]), False) if texts[0] else (-30.0, False)
     best = max(range(len(texts)), key=lambda i: quality_of(texts[i]))
     return json.dumps({"BEST_RESPONSE_INDEX": best})

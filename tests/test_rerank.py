@@ -1,4 +1,4 @@
-"""Best-of-N reranking (flip_core.rerank, ``flip rerank``): input shapes, picks, ties, the
+"""Best-of-N reranking (flip_rerank, ``flip rerank``): input shapes, picks, ties, the
 context budget, resumption after a kill, and the reference statistics."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from cli_runner import run_command
 
 from flip_core.errors import FlipConfigError, FlipInputError
-from flip_core.rerank import (
+from flip_rerank import (
     DEFAULT_MAX_CANDIDATE_CHARS,
     MIN_CANDIDATE_CHARS,
     RerankPrompt,

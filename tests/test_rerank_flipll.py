@@ -8,7 +8,7 @@ import json
 import pytest
 
 from flip_core.errors import FlipConfigError
-from flip_core.rerank import RerankPrompt, make_reranker, run_rerank
+from flip_rerank import RerankPrompt, make_reranker, run_rerank
 
 PROMPTS = [
     RerankPrompt("p0", "Name a colour.", ("Red is a colour.", "I like trains."), (90.0, 10.0)),

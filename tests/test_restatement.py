@@ -6,9 +6,11 @@ import json
 import math
 
 import pytest
+from conftest import require_shared_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flip_core.benchmarks import load_benchmark
 from flip_core.errors import FlipConfigError
 from flip_core.probes import restate_instruction
 from flip_core.restatement import (
@@ -287,6 +289,14 @@ def test_strip_removes_the_larger_of_two_partial_restatements_first():
     assert decision.residual_coverage == pytest.approx(0.4)
 
 
+def test_strip_at_a_threshold_equal_to_the_coverage_cuts():
+    # 7 of 10 words: 0.7 * 10 is 7.000000000000001 in floating point, 7 / 10 is 0.7.
+    instruction = "one two three four five six seven eight nine ten"
+    decision = guard(instruction, "one two three four five six seven, done", STRIP, threshold=0.7)
+    assert decision.applied and decision.coverage == 0.7
+    assert decision.guarded_text == "done"
+
+
 def test_penalise_ramps_from_the_threshold_to_a_complete_restatement():
     instruction = "one two three four five six seven eight"
     cases = {"one two three four": 1.0, "one two three four five six": 0.5, instruction: 0.0}
@@ -456,10 +466,6 @@ LLMBAR_SUBSETS = ("neighbor", "gptinst", "gptout", "manual")
 
 @pytest.fixture(scope="module")
 def llmbar_items():
-    from conftest import require_shared_data
-
-    from flip_core.benchmarks import load_benchmark
-
     folder = require_shared_data()
     patch = pytest.MonkeyPatch()
     patch.setenv("FLIP_DATA_DIR", str(folder))
@@ -511,6 +517,20 @@ def test_the_guard_fires_on_every_probed_response_and_rarely_on_clean_ones(llmba
         STRIP: {"chosen": 35, "rejected": 34},  # 11.0% and 10.7% of 319
         PENALISE: {"chosen": 35, "rejected": 34},
         ZERO: {"chosen": 2, "rejected": 3},  # 0.6% and 0.9%
+    }
+
+    # Not evenly spread over the subsets (chosen, rejected; of 134, 92, 47, 46 pairs).
+    by_subset = {name: [0, 0] for name in LLMBAR_SUBSETS}
+    for item in llmbar_items:
+        for index, text in enumerate(item.candidates):
+            by_subset[item.domain][index != item.gold_index] += guard(
+                item.instruction, text, STRIP
+            ).applied
+    assert by_subset == {
+        "neighbor": [11, 5],
+        "gptinst": [17, 5],
+        "gptout": [3, 12],
+        "manual": [4, 12],
     }
 
 

@@ -5,7 +5,7 @@ AlpacaEval best-of-N rows of ``$FLIP_DATA_DIR/alpacaeval_bon/``), picks one per 
 the pointwise judge, or a model-free rule, and appends one JSON line per finished prompt to the
 output. Rerunning the same command resumes. With reference scores, prints the mean reference
 score of the picks beside random, always-longest, always-shortest and the oracle.
-The logic lives in :mod:`flip_core.rerank`.
+The logic lives in :mod:`flip_rerank`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from flip_cli.scorer_options import add_scorer_arguments, backend_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from flip_core.rerank import DEFAULT_MAX_CANDIDATE_CHARS, RERANK_METHODS
+    from flip_rerank import DEFAULT_MAX_CANDIDATE_CHARS, RERANK_METHODS
 
     parser = subparsers.add_parser(
         "rerank",
@@ -66,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from flip_core.errors import FlipInputError
-    from flip_core.rerank import (
+    from flip_rerank import (
         default_output_path,
         load_rerank_prompts,
         make_reranker,

@@ -21,6 +21,7 @@ from flip_core.methods.base import (
 )
 from flip_core.methods.flip import FlipMethod
 from flip_core.methods.flip_likelihood import FlipLikelihoodMethod
+from flip_core.methods.guarded import GUARD_POLICY, GuardedFlip, GuardedFlipLikelihood
 from flip_core.methods.judges import (
     LISTWISE_SHUFFLE_SEED,
     ListwiseJudge,
@@ -34,6 +35,8 @@ REGISTERED: tuple[type[Method], ...] = (
     PairwiseJudge,
     ListwiseJudge,
     FlipLikelihoodMethod,
+    GuardedFlip,
+    GuardedFlipLikelihood,
 )
 for _method in REGISTERED:
     register_method(_method)
@@ -44,6 +47,7 @@ PAPER_METHODS = tuple(name for name in METHOD_NAMES if method_class(name).paper)
 
 __all__ = [
     "COMMON_METRICS",
+    "GUARD_POLICY",
     "LISTWISE_SHUFFLE_SEED",
     "METHOD_NAMES",
     "PAPER_METHODS",
@@ -52,6 +56,8 @@ __all__ = [
     "CallResult",
     "FlipLikelihoodMethod",
     "FlipMethod",
+    "GuardedFlip",
+    "GuardedFlipLikelihood",
     "ItemScores",
     "ListwiseJudge",
     "Method",

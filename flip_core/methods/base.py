@@ -188,6 +188,11 @@ class Method:
     ) -> dict[str, float]:
         return {}
 
+    def call_annotations(self, item: Item) -> list[dict[str, Any] | None]:
+        """What the method did to each call beyond asking it (a guard's decision), for the
+        store and Inspect; None where there is nothing to say."""
+        return [None] * len(self.calls(item))
+
     # --- shared checks --------------------------------------------------------------------
 
     def _check(self, item: Item, outputs: Sequence[Sequence[Any]]) -> list[Call]:

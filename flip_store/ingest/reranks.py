@@ -10,11 +10,14 @@ interval over prompts (the paper's extrinsic measure). ``outcome.correct`` recor
 pick is a best candidate by reference score (an oracle hit; ``tie_aware`` shares it among tied
 best candidates), which the leaderboard reports as the oracle-hit rate.
 
-Nothing in the output file is trusted beyond the model's scores: the candidate texts and
-reference scores come from the input file the run read (``--input``), every row's input
-fingerprint must match its prompt there, and every pick must follow from the row's scores by
-the reranker's rule (the top score, the first of tied candidates). Refused prompts (over the
-context budget) are counted, not stored as picks.
+Nothing in the output file is trusted: the candidate texts and reference scores come from the
+input file the run read (``--input``), every row's input fingerprint must match its prompt
+there, every pick must follow from the row's scores by the reranker's rule (the top score, the
+first of tied candidates), and every score that can be recomputed from the row's logged raw
+outputs is (:mod:`.rerank_verification`); a run whose scores only its model could recompute
+(FLIP-likelihood's log-probabilities) is stored as *submitted, unverified*
+(``run.verified`` false). Refused prompts (over the context budget) are counted, not stored as
+picks.
 """
 
 from __future__ import annotations
@@ -30,10 +33,12 @@ from sqlalchemy import Engine, select
 
 from flip_core import __version__ as package_version
 from flip_core.benchmarks import data_dir
+from flip_core.catalog.models import is_alias, model_entry
 from flip_core.errors import FlipInputError
-from flip_core.rerank.inputs import RerankPrompt, load_rerank_prompts
 from flip_core.selection import bootstrap_interval, pick_best, top_indices
+from flip_rerank.inputs import RerankPrompt, load_rerank_prompts
 from flip_store.database import session_scope
+from flip_store.ingest.rerank_verification import check_scores, verifiable
 from flip_store.rows import insert_missing, insert_outcomes, insert_rows, metric_rows
 from flip_store.schema import CandidateRow, ItemRow, MetricRow, ModelRow, RunRow, ScoreRow
 
@@ -66,8 +71,14 @@ def ingest_rerank(engine: Engine, results: Path, input_file: Path) -> RerankInge
     rows = _read_rows(results)
     prompts = {prompt.id: prompt for prompt in load_rerank_prompts(input_file)}
     method = _one(rows, "method", results)
+    _one(rows, "settings", results)
+    settings = rows[0].get("settings") or {}
+    if not isinstance(settings, dict):
+        raise FlipInputError(f"{results}: the rows' settings are not an object")
     for number, row in enumerate(rows, start=1):
         _check_row(row, prompts, f"{results}:{number}")
+        if row["status"] == "ok":
+            check_scores(row, prompts[row["id"]], settings, f"{results}:{number}")
     benchmark = rows[0]["id"].split(":")[0]
     task = f"rerank_{method}_{benchmark}"
     fingerprint = hashlib.sha256(results.read_bytes()).hexdigest()
@@ -78,7 +89,7 @@ def ingest_rerank(engine: Engine, results: Path, input_file: Path) -> RerankInge
         if session.scalar(select(RunRow.id).where(RunRow.fingerprint == fingerprint)) is not None:
             return RerankIngest(task, False, len(rows), len(rows) - len(scored))
         _store_items(session, [prompts[row["id"]] for row in scored], benchmark)
-        model_name = MODEL_FREE.get(method) or str(rows[0].get("model_name") or "unknown model")
+        model_name = MODEL_FREE.get(method) or _model_name(settings, rows[0])
         insert_missing(
             session,
             ModelRow,
@@ -92,7 +103,6 @@ def ingest_rerank(engine: Engine, results: Path, input_file: Path) -> RerankInge
             ["name"],
         )
         model_id = session.scalar(select(ModelRow.id).where(ModelRow.name == model_name))
-        settings = rows[0].get("settings") or {}
         run = RunRow(
             fingerprint=fingerprint,
             model_id=model_id,
@@ -110,11 +120,23 @@ def ingest_rerank(engine: Engine, results: Path, input_file: Path) -> RerankInge
             # flip rerank counts generated tokens with the backend's tokenizer
             token_count_method="none" if method in MODEL_FREE else "tokenizer",
             source_path=str(results),
+            verified=verifiable(method),
         )
         session.add(run)
         session.flush()
         _store_results(session, run.id, scored, prompts, len(rows))
     return RerankIngest(task, True, len(rows), len(rows) - len(scored))
+
+
+def _model_name(settings: dict[str, Any], row: dict[str, Any]) -> str:
+    """A zoo model by its catalogue name (the name its lm-eval runs carry), else as logged."""
+    model = str(settings.get("model") or "")
+    if is_alias(model):
+        return model_entry(model).display_name
+    name = str(row.get("model_name") or "unknown model")
+    if len(name) > 300 or any(ord(char) < 32 for char in name):
+        raise FlipInputError("the rows' model name is not storable")
+    return name
 
 
 def _read_rows(path: Path) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ from flip_core.selection import (
     tie_aware_credit,
 )
 from flip_store.database import session_scope
+from flip_store.ingest.length_metrics import length_metrics
 from flip_store.ingest.prepare import PreparedRun
 from flip_store.rows import insert_missing, insert_outcomes, insert_rows, metric_rows
 from flip_store.schema import CallRow, CandidateRow, ItemRow, MetricRow, ModelRow, RunRow, ScoreRow
@@ -151,6 +152,7 @@ def _run_row(prepared: PreparedRun, model_id: int) -> RunRow:
         ingested_at=datetime.now(UTC),
         token_count_method=prepared.token_count_method,
         source_path=str(prepared.logged.results_file),
+        verified=True,  # every score was recomputed from the raw outputs
         raw_results=run.storable(),
     )
 
@@ -166,6 +168,7 @@ def _store_results(session: Session, run_id: int, prepared: PreparedRun) -> None
         derived = None  # generative calls: parsed values as the method read them
         if likelihood:
             derived = [d.to_dict() for d in derive([o[0] for o in sample.outputs], item_units)]
+        annotations = prepared.method.call_annotations(item)
         for index, (call, outputs, cost) in enumerate(
             zip(item_scores.calls, sample.outputs, costs, strict=True)
         ):
@@ -181,6 +184,7 @@ def _store_results(session: Session, run_id: int, prepared: PreparedRun) -> None
                     "failed": call.failed,
                     "generated_tokens": cost.total or 0,
                     "finished": cost.finished,
+                    "guard": annotations[index],
                 }
             )
         scores += [
@@ -233,6 +237,11 @@ def run_metrics(prepared: PreparedRun) -> dict[str, Any]:
         for name, value in metrics.items():
             per_item.setdefault(name, []).append(value)
     intervals.update({name: bootstrap_interval(values) for name, values in per_item.items()})
+    correct = [
+        is_strictly_correct(s.scores, i.gold_index)
+        for s, i in zip(prepared.scored, items, strict=True)
+    ]
+    intervals.update(length_metrics(items, correct))
     return intervals
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from flip_core.errors import FlipConfigError
-from flip_core.rerank.constants import MODEL_METHODS
-from flip_core.rerank.inputs import RerankPrompt, fit_to_budget
-from flip_core.rerank.output import RowWriter, read_finished, result_row
-from flip_core.rerank.pickers import Reranker
+from flip_rerank.constants import MODEL_METHODS
+from flip_rerank.inputs import RerankPrompt, fit_to_budget
+from flip_rerank.output import RowWriter, read_finished, result_row
+from flip_rerank.pickers import Reranker
 
 
 @dataclass

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from flip_core.errors import FlipConfigError, FlipInputError
-from flip_core.rerank.constants import ALPACAEVAL_SOURCE, MIN_CANDIDATE_CHARS
+from flip_rerank.constants import ALPACAEVAL_SOURCE, MIN_CANDIDATE_CHARS
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from flip_core.errors import FlipConfigError
-from flip_core.rerank.constants import DEFAULT_MAX_CANDIDATE_CHARS, MODEL_METHODS, RERANK_METHODS
-from flip_core.rerank.inputs import FittedPrompt, check_max_candidate_chars
+from flip_rerank.constants import DEFAULT_MAX_CANDIDATE_CHARS, MODEL_METHODS, RERANK_METHODS
+from flip_rerank.inputs import FittedPrompt, check_max_candidate_chars
 
 if TYPE_CHECKING:
     from flip_core.backends.base import GenerationBackend

@@ -39,22 +39,22 @@ settings and a fingerprint of the prompt, so an output written with other settin
 another input is refused instead of being mixed.
 """
 
-from flip_core.rerank.constants import (
+from flip_rerank.constants import (
     DEFAULT_MAX_CANDIDATE_CHARS,
     MIN_CANDIDATE_CHARS,
     MODEL_METHODS,
     RERANK_METHODS,
 )
-from flip_core.rerank.inputs import (
+from flip_rerank.inputs import (
     RerankPrompt,
     alpacaeval_win_rate,
     fit_to_budget,
     load_rerank_prompts,
 )
-from flip_core.rerank.output import read_finished
-from flip_core.rerank.pickers import make_reranker
-from flip_core.rerank.runner import default_output_path, run_rerank
-from flip_core.rerank.summary import summarize
+from flip_rerank.output import read_finished
+from flip_rerank.pickers import make_reranker
+from flip_rerank.runner import default_output_path, run_rerank
+from flip_rerank.summary import summarize
 
 __all__ = [
     "DEFAULT_MAX_CANDIDATE_CHARS",

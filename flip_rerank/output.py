@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from flip_core.errors import FlipInputError
-from flip_core.rerank.inputs import FittedPrompt, RerankPrompt
-from flip_core.rerank.pickers import PromptScores, Reranker
+from flip_rerank.inputs import FittedPrompt, RerankPrompt
+from flip_rerank.pickers import PromptScores, Reranker
 from flip_core.selection import pick_best, top_indices
 
 

@@ -1,0 +1,169 @@
+"""FLIP and FLIP-likelihood behind a restatement guard (``flip_guarded``, ``flipll_guarded``).
+
+A response that restates its instruction hands FLIP the answer (docs/method.md, "Guarded
+variants"): the guard of :mod:`flip_core.restatement` measures, per candidate, how much of the
+instruction the response repeats and acts on it before the model is asked (``strip``: cut the
+restated spans; ``zero``: score the response as if it were empty) or after (``penalise``: scale
+the reward toward the floor of its scale: 0 for F1, the empty-response reference for
+FLIP-likelihood's log-probability, so the PMI shrinks). The guard sees only the instruction
+and the candidate, never the gold label, so the methods stay label-blind; its decision is
+recorded per call (:meth:`call_annotations`) for the store and Inspect.
+
+These are the only implementations of the guard: the harness tasks, :class:`FlipScorer` (and
+through it the TRL reward function and ``flip rerank``'s FLIP picker) and ``flip rerank``'s
+FLIP-likelihood picker all build these methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from flip_core.errors import FlipConfigError
+from flip_core.items import Item
+from flip_core.methods.base import Call, ItemScores, Method
+from flip_core.methods.flip import FlipMethod
+from flip_core.methods.flip_likelihood import FlipLikelihoodMethod
+from flip_core.prompts import flip_likelihood_messages, flip_messages
+from flip_core.restatement import PENALISE, POLICIES, GuardDecision, guard, penalised_reward
+
+GUARD_POLICY = "strip"
+"""The policy of the guarded variants (docs/method.md has the measurements that chose it)."""
+
+
+class _Guarded:
+    """The guard's share of a guarded method: a policy and one decision per candidate."""
+
+    policy: str
+    GUARD_METRICS: ClassVar[tuple[str, ...]] = ("guard_rate",)
+    """Per item: the share of its candidates the guard acted on."""
+
+    def guard_rate(self, item: Item) -> float:
+        decisions = self.decisions(item)
+        return sum(d.applied for d in decisions) / len(decisions)
+
+    def _set_policy(self, policy: str) -> None:
+        if policy not in POLICIES:
+            raise FlipConfigError(f"unknown guard policy {policy!r}; choose one of {POLICIES}")
+        self.policy = policy
+
+    def decisions(self, item: Item) -> list[GuardDecision]:
+        """The guard's decision on every candidate (deterministic: the store recomputes it)."""
+        return [guard(item.instruction, text, self.policy) for text in item.candidates]
+
+    def shown_text(self, decision: GuardDecision, text: str) -> str:
+        """What the model is shown for a candidate: the guarded text, except under
+        ``penalise``, which acts on the reward instead."""
+        return text if self.policy == PENALISE else decision.guarded_text
+
+
+class GuardedFlip(_Guarded, FlipMethod):
+    """FLIP with the restatement guard."""
+
+    name: ClassVar[str] = "flip_guarded"
+    label: ClassVar[str] = "FLIP + restatement guard"
+    paper: ClassVar[bool] = False
+    supports_sampling: ClassVar[bool] = True
+    extra_metrics: ClassVar[tuple[str, ...]] = FlipMethod.extra_metrics + _Guarded.GUARD_METRICS
+
+    def __init__(self, policy: str = GUARD_POLICY, **flip_settings: Any) -> None:
+        super().__init__(**flip_settings)
+        self._set_policy(policy)
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return {**super().settings, "policy": self.policy}
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> Method:
+        unknown = set(settings) - {"similarity", "on_parse_failure", "policy"}
+        if unknown:
+            raise FlipConfigError(f"{cls.name}: unknown settings {sorted(unknown)}")
+        return cls(**settings)
+
+    def calls(self, item: Item) -> list[Call]:
+        return [
+            Call(flip_messages(self.shown_text(decision, text)), (i,))
+            for i, (decision, text) in enumerate(
+                zip(self.decisions(item), item.candidates, strict=True)
+            )
+        ]
+
+    def score(self, item: Item, outputs: Sequence[Sequence[str]]) -> ItemScores:
+        scored = super().score(item, outputs)
+        if self.policy != PENALISE:
+            return scored
+        return ItemScores(
+            [
+                penalised_reward(s, d)
+                for s, d in zip(scored.scores, self.decisions(item), strict=True)
+            ],  # type: ignore[arg-type]
+            scored.calls,
+        )
+
+    def extra_item_metrics(
+        self, item: Item, scored: ItemScores, outputs: Sequence[Sequence[Any]], sampled: bool
+    ) -> dict[str, float]:
+        return super().extra_item_metrics(item, scored, outputs, sampled) | {
+            "guard_rate": self.guard_rate(item)
+        }
+
+    def call_annotations(self, item: Item) -> list[dict[str, Any] | None]:
+        return [decision.to_dict() for decision in self.decisions(item)]
+
+
+class GuardedFlipLikelihood(_Guarded, FlipLikelihoodMethod):
+    """FLIP-likelihood with the restatement guard (the empty-response reference call is
+    unguarded: it shows no response)."""
+
+    name: ClassVar[str] = "flipll_guarded"
+    label: ClassVar[str] = "FLIP-likelihood + restatement guard"
+    extra_metrics: ClassVar[tuple[str, ...]] = (
+        FlipLikelihoodMethod.extra_metrics + _Guarded.GUARD_METRICS
+    )
+
+    def __init__(self, policy: str = GUARD_POLICY) -> None:
+        self._set_policy(policy)
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return {"policy": self.policy}
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> Method:
+        unknown = set(settings) - {"policy"}
+        if unknown:
+            raise FlipConfigError(f"{cls.name}: unknown settings {sorted(unknown)}")
+        return cls(**settings)
+
+    def calls(self, item: Item) -> list[Call]:
+        candidates = [
+            Call(flip_likelihood_messages(self.shown_text(decision, text)), (i,), item.instruction)
+            for i, (decision, text) in enumerate(
+                zip(self.decisions(item), item.candidates, strict=True)
+            )
+        ]
+        return [*candidates, Call(flip_likelihood_messages(""), (), item.instruction)]
+
+    def score(self, item: Item, outputs: Sequence[Sequence[Any]]) -> ItemScores:
+        scored = super().score(item, outputs)
+        if self.policy != PENALISE:
+            return scored
+        floor = self.reference_logprob(scored)
+        return ItemScores(
+            [
+                penalised_reward(s, d, floor=floor)  # type: ignore[arg-type]
+                for s, d in zip(scored.scores, self.decisions(item), strict=True)
+            ],
+            scored.calls,
+        )
+
+    def extra_item_metrics(
+        self, item: Item, scored: ItemScores, outputs: Sequence[Sequence[Any]], sampled: bool
+    ) -> dict[str, float]:
+        return super().extra_item_metrics(item, scored, outputs, sampled) | {
+            "guard_rate": self.guard_rate(item)
+        }
+
+    def call_annotations(self, item: Item) -> list[dict[str, Any] | None]:
+        return [decision.to_dict() for decision in self.decisions(item)] + [None]
