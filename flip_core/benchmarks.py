@@ -1,7 +1,7 @@
 """Benchmark loaders: RewardBench 2, LLMBar and the demo set, from the Hub or local copies.
 
 Every loader returns :class:`Item` objects plus where they came from and which exact revision,
-so that a result can be tied to its data. ``FLIP_DATA_DIR`` (conventions.md), when set, makes
+so that a result can be tied to its data. ``FLIP_DATA_DIR`` (docs/conventions.md), when set, makes
 every loader read local copies instead of the Hugging Face Hub:
 
 - ``$FLIP_DATA_DIR/reward-bench-2/``: the Hub's ``test`` split as parquet or JSON Lines files,

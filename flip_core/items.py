@@ -27,7 +27,7 @@ subsets (Safety, Ties) of user files become their lower-cased names."""
 class Item:
     """An instruction, its candidates, and the gold candidate's index (None when unknown).
 
-    ``id`` is ``{benchmark}:{domain}:{source id}`` (conventions.md): the same under every
+    ``id`` is ``{benchmark}:{domain}:{source id}`` (docs/conventions.md): the same under every
     method and variant, so it joins runs.
     """
 

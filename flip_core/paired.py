@@ -3,7 +3,7 @@
 Two runs over the same items are paired: each item is a matched pair of verdicts, and most of
 the items are easy or hard for both. Treating the two accuracies as independent samples would
 count that shared difficulty twice and give intervals that are far too wide, so the comparison
-works on the items where the runs differ (conventions.md: FLIP vs judge comparisons carry a
+works on the items where the runs differ (docs/conventions.md: FLIP vs judge comparisons carry a
 paired test on the same items).
 
 - :func:`mcnemar_exact` tests whether the runs differ: McNemar's test looks only at the

@@ -7,7 +7,7 @@ id and the position of every candidate stay as they were: a probed run joins its
 by item, and the accuracy drop is paired. Every probe is a pure function of the text (no
 randomness), so two runs of a probe show a model the same candidates.
 
-Probes (task variant names, conventions.md):
+Probes (task variant names, docs/conventions.md):
 
 - ``hack_append``: the grader-directed instruction :data:`APPENDED_INSTRUCTION` is appended.
 - ``hack_restate``: the original instruction is prepended verbatim (FLIP's known weak spot:

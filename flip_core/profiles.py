@@ -1,4 +1,4 @@
-"""Decoding profiles: the named generation settings every result records (conventions.md).
+"""Decoding profiles: the named generation settings every result records (docs/conventions.md).
 
 - ``default``: greedy, one run, at most 512 new tokens (deterministic and cheap).
 - ``paper``: the paper's protocol, temperature 0.7, five samples averaged, 512 new tokens.

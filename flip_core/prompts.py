@@ -3,7 +3,7 @@
 FLIP-likelihood (``flipll``, this project's extension) asks FLIP's reconstruction question
 word for word, under a template name and version of its own.
 
-Each template carries the elements that method.md lists for the paper's prompts, in this
+Each template carries the elements that docs/method.md lists for the paper's prompts, in this
 project's own words. Templates are versioned and hashed: every stored result records the hash,
 and the store only compares runs whose hashes agree, so editing a prompt's wording must bump its
 version (a test pins the hashes to make an unversioned edit fail loudly).

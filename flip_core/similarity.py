@@ -1,6 +1,6 @@
 """Similarity between an inferred instruction and the original one: the FLIP reward.
 
-The default is the paper's metric, SQuAD-style word-level F1 (method.md). ROUGE-L and an
+The default is the paper's metric, SQuAD-style word-level F1 (docs/method.md). ROUGE-L and an
 embedding cosine are named options for studies of the reward itself; none of them calls the
 network (``evaluate.load`` would), so they all work offline.
 """
@@ -47,7 +47,7 @@ class TokenF1:
 
 
 def token_f1(prediction: str, reference: str) -> TokenF1:
-    """SQuAD-style token F1 with multiset overlap, exactly as method.md defines the FLIP reward.
+    """SQuAD-style token F1 with multiset overlap, as docs/method.md defines the FLIP reward.
 
     F1 is 0 whenever the overlap is 0, including when either side is empty after
     normalisation (the SQuAD script would give 1.0 for two empty strings; a reward must not pay

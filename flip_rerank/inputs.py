@@ -122,7 +122,7 @@ def prompt_from_row(row: Any, line: int) -> RerankPrompt:
     optional ``reference_scores``, one number per response; optional ``domain``).
     AlpacaEval best-of-N: ``id``, ``instruction``, ``outputs``, ``preference_vs_gpt35``,
     ``dataset``; the reference score is the win rate ``(preference - 1) * 100`` and the id
-    ``alpacaeval_bon:{dataset}:{id}`` (conventions.md's item identity).
+    ``alpacaeval_bon:{dataset}:{id}`` (docs/conventions.md's item identity).
     """
     if not isinstance(row, dict):
         raise ValueError("each line must be a JSON object")

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from flip_core.errors import FlipInputError
+from flip_core.selection import pick_best, top_indices
 from flip_rerank.inputs import FittedPrompt, RerankPrompt
 from flip_rerank.pickers import PromptScores, Reranker
-from flip_core.selection import pick_best, top_indices
 
 
 def result_row(fitted: FittedPrompt, scored: PromptScores | None, reranker: Reranker) -> dict:

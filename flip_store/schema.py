@@ -2,7 +2,7 @@
 
 Texts are stored once: an item and its candidates are shared by every run that scored them;
 a run holds only what is specific to it (its calls with raw outputs, scores, outcomes,
-metrics). Item ids follow conventions.md (``{benchmark}:{domain}:{source id}``), so runs of
+metrics). Item ids follow docs/conventions.md (``{benchmark}:{domain}:{source id}``), so runs of
 different models and methods join on them.
 """
 

@@ -1,8 +1,8 @@
-"""The catalogue of lm-eval tasks and groups (conventions.md names), and their YAML files.
+"""The catalogue of lm-eval tasks and groups (docs/conventions.md names), and their YAML files.
 
 The YAMLs in ``harness_tasks/tasks/`` are generated from this catalogue so that hundreds of
 near-identical files cannot drift apart; a test fails when they are out of date. The clean tasks
-sit at the top; the variants (conventions.md) in sub-folders: ``sampled/`` (``_s5``, FLIP with
+sit at the top; the variants (docs/conventions.md) in sub-folders: ``sampled/`` (``_s5``, FLIP with
 five sampled reconstructions, :mod:`flip_core.sampled`) and ``probes/`` (``_hack_*``, every
 method on items whose rejected candidates were edited, :mod:`flip_core.probes`). After editing
 the catalogue, regenerate them with::

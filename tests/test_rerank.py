@@ -13,6 +13,8 @@ import pytest
 from cli_runner import run_command
 
 from flip_core.errors import FlipConfigError, FlipInputError
+from flip_core.selection import bootstrap_interval
+from flip_core.similarity import token_f1
 from flip_rerank import (
     DEFAULT_MAX_CANDIDATE_CHARS,
     MIN_CANDIDATE_CHARS,
@@ -25,8 +27,6 @@ from flip_rerank import (
     run_rerank,
     summarize,
 )
-from flip_core.selection import bootstrap_interval
-from flip_core.similarity import token_f1
 
 ALPACAEVAL_FILE = Path("alpacaeval_bon") / "tulu2dpo13b_bo11_dev.jsonl"
 

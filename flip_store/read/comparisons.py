@@ -1,6 +1,6 @@
 """Two runs on the same items, compared item by item (the leaderboard's Compare view).
 
-Runs join on item ids (conventions.md: an item's id is the same under every method and
+Runs join on item ids (docs/conventions.md: an item's id is the same under every method and
 variant), so two runs of any models and methods on the same benchmark domain are paired on the
 items both scored. Correctness is the strict best-of-N ``outcome.correct``, the headline
 ``acc``. The statistics (paired bootstrap interval, exact McNemar) are
