@@ -10,13 +10,9 @@ domains (as the paper reports) and the accuracy pooled over all items.
 from __future__ import annotations
 
 import argparse
-import json
-import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
-
-_SAMPLES_NAME = re.compile(r"^samples_(?P<task>.+)_(?P<time>\d{4}-\d{2}-\d{2}T[\d\-.]+)\.jsonl$")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,25 +25,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def newest_sample_files(root: Path) -> dict[str, Path]:
-    """The newest ``samples_<task>_<time>.jsonl`` per task below ``root``."""
-    newest: dict[str, tuple[str, Path]] = {}
-    for path in root.rglob("samples_*.jsonl"):
-        match = _SAMPLES_NAME.match(path.name)
-        if match and match["time"] > newest.get(match["task"], ("", path))[0]:
-            newest[match["task"]] = (match["time"], path)
-    return {task: path for task, (_, path) in sorted(newest.items())}
-
-
-def _limit_of(samples_file: Path) -> Any:
+def _limit_of(samples_file: Path) -> float | None:
     """The ``--limit`` of the run that wrote a samples file (its results file sits beside it)."""
-    stamp = _SAMPLES_NAME.match(samples_file.name)["time"]
-    results = samples_file.with_name(f"results_{stamp}.json")
-    if not results.is_file():
+    from flip_core.errors import FlipInputError
+    from harness_tasks.lm_eval_output import read_results, results_file_of
+
+    results = results_file_of(samples_file)
+    if results is None:
         return None
     try:
-        return json.loads(results.read_text())["config"].get("limit")
-    except (ValueError, KeyError, TypeError):
+        return read_results(results).config.limit
+    except FlipInputError:
         return None
 
 
@@ -64,10 +52,11 @@ def print_summary(root: Path) -> None:
     from flip_core.logged_samples import read_samples
     from flip_core.sampled import SAMPLED_METRICS
     from flip_core.selection import best_of_n_accuracy, bootstrap_interval, is_strictly_correct
+    from harness_tasks.lm_eval_output import newest_samples_files
 
     if not root.is_dir():
         raise FlipInputError(f"{root} is not a folder")
-    files = newest_sample_files(root)
+    files = newest_samples_files(root)
     if not files:
         raise FlipInputError(f"no samples_*.jsonl files below {root} (run lm_eval --log_samples)")
 
