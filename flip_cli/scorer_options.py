@@ -10,6 +10,7 @@ def add_scorer_arguments(parser: argparse.ArgumentParser, default_profile: str) 
     from flip_core.backends import BACKENDS
     from flip_core.profiles import PROFILES
     from flip_core.reconstruction import OnParseFailure
+    from flip_core.restatement import POLICIES
     from flip_core.similarity import SIMILARITIES
 
     group = parser.add_argument_group("scorer")
@@ -38,6 +39,13 @@ def add_scorer_arguments(parser: argparse.ArgumentParser, default_profile: str) 
         default=OnParseFailure.RAW_OUTPUT.value,
         help="raw_output: F1 against the whole output (paper); zero: a failed parse scores 0",
     )
+    group.add_argument(
+        "--guard",
+        choices=POLICIES,
+        help="restatement guard (not in the paper; default none): a response that restates "
+        "its instruction does not gain from it (strip: cut the restated spans; penalise: scale "
+        "the reward down; zero: score a near-verbatim restatement as empty)",
+    )
 
 
 def backend_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -57,6 +65,7 @@ def build_scorer(args: argparse.Namespace) -> Any:
         profile=args.profile,
         similarity=args.similarity,
         on_parse_failure=args.on_parse_failure,
+        guard=args.guard,
         batch_size=args.batch_size,
         max_new_tokens=args.max_new_tokens,
         **backend_options(args),

@@ -137,7 +137,12 @@ class FlipReranker(_ModelReranker):
     name = "flip"
 
     def __init__(
-        self, *args: Any, similarity: str = "f1", on_parse_failure: str = "raw_output", **kw: Any
+        self,
+        *args: Any,
+        similarity: str = "f1",
+        on_parse_failure: str = "raw_output",
+        guard: str | None = None,
+        **kw: Any,
     ) -> None:
         from flip_core.reconstruction import on_parse_failure as check_policy
         from flip_core.similarity import get_similarity
@@ -146,6 +151,7 @@ class FlipReranker(_ModelReranker):
         get_similarity(similarity)
         self.similarity = similarity
         self.on_parse_failure = check_policy(on_parse_failure).value
+        self.guard = guard
         self._scorer: Any = None
 
     @property
@@ -156,6 +162,7 @@ class FlipReranker(_ModelReranker):
             **self._base_settings(FLIP_RECONSTRUCTION),
             "similarity": self.similarity,
             "on_parse_failure": self.on_parse_failure,
+            **({"guard": self.guard} if self.guard else {}),
         }
 
     def score(self, batch: Sequence[FittedPrompt]) -> list[PromptScores]:
@@ -167,6 +174,7 @@ class FlipReranker(_ModelReranker):
                 profile=self.profile,
                 similarity=self.similarity,
                 on_parse_failure=self.on_parse_failure,
+                guard=self.guard,
             )
         rewards = self._scorer.score_many(
             [(fitted.prompt.instruction, fitted.shown) for fitted in batch], progress=False
@@ -252,15 +260,17 @@ class FlipLikelihoodReranker(_ModelReranker):
 
     name = "flipll"
 
-    def __init__(self, *args: Any, **kw: Any) -> None:
+    def __init__(self, *args: Any, guard: str | None = None, **kw: Any) -> None:
         from flip_core.methods import get_method
 
         super().__init__(*args, **kw)
-        self.method = get_method("flipll")
+        self.guard = guard
+        self.method = get_method("flipll_guarded", policy=guard) if guard else get_method("flipll")
 
     @property
     def settings(self) -> dict[str, Any]:
-        return self._base_settings(self.method.template)
+        guard = {"guard": self.guard} if self.guard else {}
+        return {**self._base_settings(self.method.template), **guard}
 
     def score(self, batch: Sequence[FittedPrompt]) -> list[PromptScores]:
         from flip_core.backends.base import LikelihoodBackend, chat_template_hook
@@ -274,7 +284,8 @@ class FlipLikelihoodReranker(_ModelReranker):
                 "backend does not offer; use --backend hf"
             )
         render = chat_template_hook(backend.tokenizer)
-        calls = [self.method.calls(Item(f.prompt.id, f.prompt.instruction, f.shown)) for f in batch]
+        items = [Item(f.prompt.id, f.prompt.instruction, f.shown) for f in batch]
+        calls = [self.method.calls(item) for item in items]
         requests = [
             likelihood_request(render, [dict(m) for m in call.conversation], call.continuation)
             for prompt_calls in calls
@@ -282,14 +293,20 @@ class FlipLikelihoodReranker(_ModelReranker):
         ]
         logprobs = backend.loglikelihood(requests, progress=False)
         results, start = [], 0
-        for prompt_calls in calls:
+        for item, prompt_calls in zip(items, calls, strict=True):
             values = logprobs[start : start + len(prompt_calls)]
             start += len(prompt_calls)
-            *candidates, reference = values
+            scored = self.method.score(item, [[(value, False)] for value in values])
+            reference = values[-1]
+            guards = self.method.call_annotations(item)
             results.append(
                 PromptScores(
-                    list(candidates),
-                    [{"logprob": v, "pmi": v - reference} for v in candidates],
+                    list(scored.scores),
+                    [
+                        {"logprob": v, "pmi": v - reference}
+                        | ({"guard": guards[i]} if guards[i] else {})
+                        for i, v in enumerate(values[:-1])
+                    ],
                 )
             )
         return results
@@ -309,10 +326,12 @@ def make_reranker(
     max_candidate_chars: int = DEFAULT_MAX_CANDIDATE_CHARS,
     similarity: str = "f1",
     on_parse_failure: str = "raw_output",
+    guard: str | None = None,
 ) -> Reranker:
     """A picker by name. Model pickers take a ``generator`` (a built backend) or
     ``load_generator`` (called on first use); ``seed`` seeds ``random`` (default 0) and, when
-    given, the sampling of a model picker's profile."""
+    given, the sampling of a model picker's profile; ``guard`` puts FLIP and FLIP-likelihood
+    behind the restatement guard (:mod:`flip_core.methods.guarded`)."""
     if method == "random":
         return RandomPicker(0 if seed is None else seed)
     if method in ("longest", "shortest"):
@@ -328,7 +347,9 @@ def make_reranker(
         decoding = replace(decoding, seed=seed)
     args = (decoding, model_label, backend_name, max_candidate_chars, generator, load_generator)
     if method == "flip":
-        return FlipReranker(*args, similarity=similarity, on_parse_failure=on_parse_failure)
+        return FlipReranker(
+            *args, similarity=similarity, on_parse_failure=on_parse_failure, guard=guard
+        )
     if method == "flipll":
-        return FlipLikelihoodReranker(*args)
+        return FlipLikelihoodReranker(*args, guard=guard)
     return PointwiseJudgeReranker(*args)

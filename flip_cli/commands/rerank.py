@@ -92,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
         max_candidate_chars=args.max_candidate_chars,
         similarity=args.similarity,
         on_parse_failure=args.on_parse_failure,
+        guard=args.guard,
     )
     result = run_rerank(
         prompts,

@@ -5,8 +5,8 @@ pickers, the raw outputs behind it. Whatever can be recomputed is recomputed wit
 the pickers use, and a row whose scores do not follow refuses the whole run (a consistent
 forgery of scores would otherwise reach the leaderboard):
 
-- ``flip``: each sample's reward from its raw output (parse, then the logged similarity and
-  parse-failure policy against the prompt's instruction), the candidate's score their mean;
+- ``flip``: the FLIP method as the row's settings configured it (similarity, parse-failure
+  policy, restatement guard) scores the logged raw outputs against the prompt's instruction;
 - ``judge_pointwise``: the ratings parsed again from the raw outputs, their mean;
 - ``longest``, ``shortest``, ``random``: the model-free pickers' own scores of the candidates
   (the random draw from its logged seed and the prompt id).
@@ -24,8 +24,6 @@ from typing import Any
 from flip_core.errors import FlipError, FlipInputError
 from flip_core.items import Item
 from flip_core.methods import get_method
-from flip_core.reconstruction import on_parse_failure, score_reconstruction
-from flip_core.similarity import get_similarity
 from flip_rerank.inputs import RerankPrompt, fit_to_budget
 from flip_rerank.pickers import LengthPicker, RandomPicker
 
@@ -70,24 +68,24 @@ def _derived_scores(
         )
         return list(scored.scores)
     samples = [candidate["samples"] for candidate in row["candidates"]]
+    outputs = [[str(s["raw_output"]) for s in candidate] for candidate in samples]
     if method == "flip":
-        similarity = get_similarity(str(settings.get("similarity", "f1")))
-        policy = on_parse_failure(str(settings.get("on_parse_failure", "raw_output")))
-        return [
-            _mean(
-                [
-                    score_reconstruction(
-                        str(s["raw_output"]), prompt.instruction, similarity, policy
-                    ).reward
-                    for s in candidate
-                ]
-            )
-            for candidate in samples
-        ]
+        fitted = fit_to_budget(prompt, settings.get("max_candidate_chars"), False)
+        flip_settings = {
+            "similarity": str(settings.get("similarity", "f1")),
+            "on_parse_failure": str(settings.get("on_parse_failure", "raw_output")),
+        }
+        guard = settings.get("guard")
+        flip = (
+            get_method("flip_guarded", policy=str(guard), **flip_settings)
+            if guard
+            else get_method("flip", **flip_settings)
+        )
+        item = Item(prompt.id, prompt.instruction, tuple(fitted.shown))
+        return list(flip.score(item, outputs).scores)
     if method == "judge_pointwise":
         judge = get_method("judge_pointwise")
         item = Item(prompt.id, prompt.instruction, tuple(prompt.candidates))
-        outputs = [[str(s["raw_output"]) for s in candidate] for candidate in samples]
         return list(judge.score(item, outputs).scores)
     raise FlipInputError(f"unknown reranking method {method!r}")
 
