@@ -5,6 +5,7 @@ file, one-line errors for a missing or corrupted part with nothing half-assemble
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 from importlib import metadata
 from pathlib import Path
@@ -177,3 +178,34 @@ def test_flip_models_install_of_an_unknown_alias_is_one_line(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert result.stderr.startswith("flip: error: unknown model alias 'gpt-5'")
+
+
+@pytest.mark.model
+def test_one_real_flip_call_through_lm_eval_with_the_05b(tmp_path, monkeypatch):
+    """The assembled 0.5B answers FLIP's prompt through lm-eval (``--model llamacpp``), and the
+    store knows it by its file's SHA-256."""
+    installed(QWEN25_CODER_05B)
+    import harness_tasks.llamacpp_model  # noqa: F401  (registers --model llamacpp)
+    from flip_cli.harness_run import run_tasks
+    from flip_store.database import open_engine
+    from flip_store.ingest import ingest_path
+    from flip_store.read.listing import list_models
+
+    monkeypatch.setenv("FLIP_MAX_NEW_TOKENS", "48")
+    results = run_tasks(
+        "llamacpp",
+        ["flip_demo"],
+        tmp_path / "raw",
+        model_args={"pretrained": QWEN25_CODER_05B.alias},
+        profile="cpu",
+        batch_size=4,
+        limit=1,
+    )
+    config = json.loads(results.read_text())["config"]
+    assert config["model_sha"] == QWEN25_CODER_05B.gguf_sha256
+    engine = open_engine(f"sqlite:///{tmp_path / 'flip.db'}", create=True)
+    report = ingest_path(engine, results, progress=lambda line: None)
+    assert len(report.stored) == 1 and not report.rejected
+    (model,) = list_models(engine)
+    assert model.name == QWEN25_CODER_05B.display_name
+    assert model.parameters == QWEN25_CODER_05B.parameters
