@@ -52,7 +52,10 @@ def test_the_guarded_methods_show_the_guarded_text_and_record_the_decision():
     decision = guard(INSTRUCTION, RESTATED, GUARD_POLICY)
     shown = decision.guarded_text if GUARD_POLICY != "penalise" else RESTATED
     flip = get_method("flip_guarded")
-    assert [c.conversation for c in flip.calls(item)] == [flip_messages(CLEAN), flip_messages(shown)]
+    assert [c.conversation for c in flip.calls(item)] == [
+        flip_messages(CLEAN),
+        flip_messages(shown),
+    ]
     flipll = get_method("flipll_guarded")
     assert [c.conversation for c in flipll.calls(item)] == [
         flip_likelihood_messages(CLEAN),
