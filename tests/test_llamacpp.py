@@ -118,6 +118,32 @@ def test_greedy_generation_is_its_own_greedy_continuation(both_models):
 
 
 @pytest.mark.model
+def test_parallel_caps_how_many_sequences_are_decoded_together(both_models, monkeypatch):
+    """``--batch-size`` reaches the engine: never more sequences in one decoding step than
+    asked for, and as many as asked for when there are enough prompts."""
+    from flip_core.backends.llamacpp_engine import Sampling
+
+    _, lc = both_models
+    prompt = lc.tok_encode(lc.apply_chat_template(flip_messages("Red is a colour.")))
+    steps: list[int] = []
+    fill = lc.engine._fill_batch
+    monkeypatch.setattr(
+        lc.engine,
+        "_fill_batch",
+        lambda rows: (steps.append(len({row[2] for row in rows})), fill(rows)),
+    )
+
+    def widest_step(parallel):
+        steps.clear()
+        lc.engine.generate([prompt] * 3, Sampling(max_new_tokens=4), parallel=parallel)
+        return max(steps)
+
+    assert widest_step(1) == 1
+    assert widest_step(2) == 2
+    assert widest_step(None) == 3  # the engine's own limit (4 here) is not the constraint
+
+
+@pytest.mark.model
 def test_stop_strings_and_token_limits_are_honoured(both_models):
     _, lc = both_models
     prompt = lc.apply_chat_template(

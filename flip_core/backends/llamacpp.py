@@ -22,8 +22,8 @@ from flip_core.profiles import DecodingProfile
 
 class LlamaCppBackend(ChatTemplateBackend):
     """A GGUF model (a zoo alias or a ``.gguf`` path) on llama.cpp; ``n_threads`` defaults to
-    every core, ``n_parallel`` sequences are decoded together (the profile's batch size when
-    it has one)."""
+    every core; up to ``n_parallel`` sequences are decoded together (fewer when the decoding
+    profile's batch size is smaller, so ``--batch-size`` means the same as on transformers)."""
 
     def __init__(
         self,
@@ -67,7 +67,12 @@ class LlamaCppBackend(ChatTemplateBackend):
         with tqdm(
             total=len(encoded), desc="generating", unit="sample", disable=not progress
         ) as bar:
-            done = self.engine.generate(encoded, sampling, on_done=lambda *_: bar.update(1))
+            done = self.engine.generate(
+                encoded,
+                sampling,
+                on_done=lambda *_: bar.update(1),
+                parallel=profile.batch_size,
+            )
         generations = [self._generation(out.tokens, out.finished) for out in done]
         return [generations[i * samples : (i + 1) * samples] for i in range(len(prompts))]
 
@@ -79,6 +84,11 @@ class LlamaCppBackend(ChatTemplateBackend):
         with tqdm(total=len(encoded), desc="scoring", unit="request", disable=not progress) as bar:
             scored = self.engine.loglikelihood(encoded, on_done=lambda *_: bar.update(1))
         return [logprob for logprob, _ in scored]
+
+    def close(self) -> None:
+        """Free llama.cpp's model and cache now rather than at garbage collection (a process
+        that scores with several models in turn would otherwise hold each one's memory)."""
+        self.engine.close()
 
     def _token_ids(self, text: str) -> list[int]:
         return self.tokenizer(text, add_special_tokens=False)["input_ids"]

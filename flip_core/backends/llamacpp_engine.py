@@ -155,8 +155,10 @@ class LlamaCppEngine:
         sampling: Sampling,
         stop_strings: Sequence[str] = (),
         on_done: Callable[[int, Generated], None] | None = None,
+        parallel: int | None = None,
     ) -> list[Generated]:
-        """Continue every prompt, ``n_parallel`` at a time; results in input order.
+        """Continue every prompt, ``parallel`` (at most and by default ``n_parallel``) at a
+        time; results in input order.
 
         Generation of a prompt ends at an end-of-generation token (kept, as transformers
         counts it), when its decoded text contains one of ``stop_strings``, or after
@@ -174,7 +176,7 @@ class LlamaCppEngine:
         stops = [s.encode() for s in stop_strings if s]
         pending = list(range(len(prompts)))
         running: dict[int, _Slot] = {}
-        free = list(range(self.n_parallel))
+        free = list(range(min(parallel or self.n_parallel, self.n_parallel)))
         while pending or running:
             while pending and free and self._fits_beside(running, prompts[pending[0]], sampling):
                 index = pending.pop(0)
