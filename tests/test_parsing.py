@@ -7,15 +7,27 @@ module docstring of flip_core.parsing), so a change that silently shifts outputs
 
 from __future__ import annotations
 
+import json
 import math
+import multiprocessing
+import re
+import time
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from flip_core.parsing import (
+    INDEX_KEYS,
+    INSTRUCTION_KEYS,
+    REASONING_KEYS,
+    SCORE_KEYS,
+    VERDICT_KEYS,
     ParseStatus,
+    answers,
     canonical_key,
+    fields,
+    json_objects,
     parse_index,
     parse_reconstruction,
     parse_score,
@@ -839,3 +851,334 @@ def test_property_parse_index(raw, num_candidates):
     if parsed.value is not None:
         assert isinstance(parsed.value, int) and not isinstance(parsed.value, bool)
         assert parsed.value in range(num_candidates)
+
+
+# --- robustness: bounded, linear work on any output ----------------------------------------
+# A catastrophic pattern blocks Python's signal handling, so a timer in the same process could
+# never interrupt it: each hostile output is parsed in a child process that is killed when it
+# overruns a wall-clock limit. Each parse must also take well under a second of CPU time (CPU,
+# not wall time, so that other load on the machine does not make the test flaky). Every shape
+# is 1 MB; the parsers read only MAX_PARSED_CHARS of it, and every pattern must be linear
+# besides (the old ones took 7 s for 16k digits and 16 s for 8k spaces).
+
+ONE_MB = 1_000_000
+HOSTILE_SHAPES = {
+    "digit-run": lambda: "1" * ONE_MB,
+    "score-label-digit-run": lambda: "Score: " + "9" * ONE_MB,
+    "decimal-run": lambda: "1." * (ONE_MB // 2),
+    "heading-then-spaces": lambda: "## Score" + " " * ONE_MB + "x",
+    "bold-heading-then-spaces": lambda: "**Score**" + " " * ONE_MB + "x",
+    "label-then-spaces": lambda: "Score" + " " * ONE_MB + "x",
+    "label-then-quotes": lambda: "Score" + "'" * ONE_MB + "x",
+    "open-braces": lambda: "{" * ONE_MB,
+    "nested-objects": lambda: '{"SCORE": ' * (ONE_MB // 10),
+    "mismatched-brackets": lambda: "{]x" * (ONE_MB // 3),
+    "alternating-quotes": lambda: "{" + 'x"' * (ONE_MB // 2),
+    "double-quotes": lambda: '"' * ONE_MB,
+    "backslashes": lambda: "{" + "\\" * ONE_MB,
+    "many-empty-score-labels": lambda: "SCORE:\n" * (ONE_MB // 7),
+    "score-words": lambda: "score " * (ONE_MB // 6),
+    "unclosed-instruction-quotes": lambda: "instruction\u201c" * (ONE_MB // 12),
+    "verdict-brackets-then-spaces": lambda: "[[response" + " " * ONE_MB,
+    # json-repair's worst cases left by its window: braces held open up to its limits, then words.
+    "16-open-braces-then-words": lambda: "{" * 16 + " x" * (ONE_MB // 2),
+    "32-open-braces-then-words": lambda: "{" * 32 + " x" * (ONE_MB // 2),
+}
+PER_PARSE_CPU_SECONDS = 1.0  # the target: well under a second (measured worst: 0.25 s)
+HARD_TIMEOUT_SECONDS = 30.0  # wall clock for four parses on a loaded machine; the old code: hours
+
+_PUBLIC_PARSERS = {
+    "parse_reconstruction": parse_reconstruction,
+    "parse_score": parse_score,
+    "parse_verdict": parse_verdict,
+    "parse_index": lambda raw: parse_index(raw, 4),
+}
+
+
+def _time_every_parser(raw: str, sender) -> None:
+    """Child process: parse ``raw`` with every public parser, send back each one's CPU seconds."""
+    seconds = {}
+    for name, parse in _PUBLIC_PARSERS.items():
+        start = time.process_time()
+        parse(raw)
+        seconds[name] = time.process_time() - start
+    sender.send(seconds)
+
+
+def _parse_times_in_child(raw: str, timeout: float) -> dict[str, float]:
+    """CPU seconds per parser, measured in a child process killed after ``timeout`` wall seconds."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_time_every_parser, args=(raw, sender), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        if not receiver.poll(timeout):
+            pytest.fail(f"parsing did not finish within {timeout:.0f} s; the child was killed")
+        try:
+            return receiver.recv()
+        except EOFError:
+            child.join()
+            pytest.fail(f"the parsing child died (exit code {child.exitcode})")
+    finally:
+        child.kill()
+        child.join()
+        receiver.close()
+
+
+@pytest.mark.parametrize("shape", list(HOSTILE_SHAPES))
+def test_hostile_output_parses_well_under_a_second(shape):
+    seconds = _parse_times_in_child(HOSTILE_SHAPES[shape](), HARD_TIMEOUT_SECONDS)
+    slow = {name: round(s, 3) for name, s in seconds.items() if s > PER_PARSE_CPU_SECONDS}
+    assert not slow, f"{shape}: {slow}"
+
+
+def test_text_past_the_parsed_bound_is_ignored():
+    bound = fields.MAX_PARSED_CHARS
+    assert bound >= 512 * 128  # a 512-token output of the longest tokens is never cut
+    answer = '{"SCORE": 8}'
+    within = " " * (bound - len(answer)) + answer
+    assert (parse_score(within).value, parse_score(within).status) == (8.0, OK)
+    past = " " * bound + answer
+    parsed = parse_score(past)
+    assert (parsed.value, parsed.status) == (None, FAILED)
+    assert parsed.raw == past  # the raw output is kept whole
+
+
+def test_repair_window_keeps_the_head_and_bounds_brackets_and_quotes():
+    window = json_objects.repair_window
+    short = "{'SCORE': 8, 'REASONING': 'fine'"
+    assert window(short) == short
+    assert window("x" * 10_000) == "x" * json_objects.REPAIR_WINDOW_CHARS
+    depth = json_objects.REPAIR_MAX_DEPTH
+    assert window("{" * (depth + 5)) == "{" * depth
+    assert window("{]x" * (depth + 5)) == "{]x" * depth  # "]" does not close "{"
+    # 16 braces held open across the window are the budget: 32 may only cover half of it.
+    assert json_objects.REPAIR_MAX_OPEN_WORK == 16 * json_objects.REPAIR_WINDOW_CHARS
+    assert len(window("{" * 16 + "x" * 10_000)) == json_objects.REPAIR_WINDOW_CHARS
+    half = len(window("{" * 32 + "x" * 10_000))
+    assert abs(half - json_objects.REPAIR_WINDOW_CHARS // 2) <= 32
+    late = "x" * 3_000 + "{" * 30 + "x" * 10_000  # opened late, they stay within the budget
+    assert window(late) == late[: json_objects.REPAIR_WINDOW_CHARS]
+    balanced = "[Instructions] " * (json_objects.REPAIR_MAX_OPENINGS + 5)
+    assert window(balanced) == "[Instructions] " * json_objects.REPAIR_MAX_OPENINGS
+    quotes = "'a" * (json_objects.REPAIR_MAX_DELIMITERS + 5)
+    assert window(quotes) == "'a" * json_objects.REPAIR_MAX_DELIMITERS
+    # A repairable answer at the head is still repaired when a flood of brackets follows it.
+    flooded = "{'SCORE': 7,}" + "{]x" * 5_000
+    assert (parse_score(flooded).value, parse_score(flooded).status) == (7.0, REPAIRED)
+
+
+# --- robustness: numbers and nesting no parser can use fail, they never raise ----------------
+# {"SCORE": 999...} (400 digits) raised OverflowError from float(); an index of 5,000 digits
+# raised ValueError from int()'s conversion limit; a value nested 900 deep raised RecursionError.
+
+UNUSABLE_CASES = [
+    _row("score-int-past-float", parse_score, '{"SCORE": ' + "9" * 400 + "}"),
+    _row("score-negative-int-past-float", parse_score, '{"SCORE": -' + "9" * 400 + "}"),
+    _row("score-repaired-int-past-float", parse_score, "{'SCORE': " + "9" * 400 + "}"),
+    _row("score-5000-digit-string", parse_score, '{"SCORE": "' + "9" * 5000 + '"}'),
+    _row("score-prose-5000-digits", parse_score, "Score: " + "9" * 5000),
+    _row("index-5000-digit-string", parse_index, '{"BEST_RESPONSE_INDEX": "' + "1" * 5000 + '"}'),
+    _row("index-5000-digit-number", parse_index, '{"BEST_RESPONSE_INDEX": ' + "1" * 5000 + "}"),
+    _row("index-prose-5000-digits", parse_index, "Best response index: " + "1" * 5000),
+    _row("index-sentence-5000-digits", parse_index, "The best response is " + "1" * 5000),
+    _row("index-int-past-float", parse_index, '{"BEST_RESPONSE_INDEX": ' + "9" * 400 + "}"),
+    _row(
+        "instruction-nested-900-deep",
+        parse_reconstruction,
+        '{"INFERRED INSTRUCTION": ' + "[" * 900 + '"x"' + "]" * 900 + "}",
+    ),
+    _row(
+        "verdict-nested-900-deep",
+        parse_verdict,
+        '{"BETTER_RESPONSE": ' + "[" * 900 + '"B"' + "]" * 900 + "}",
+    ),
+]
+
+
+@pytest.mark.parametrize(("parse", "raw"), UNUSABLE_CASES)
+def test_unusable_number_or_nesting_is_a_failed_parse(parse, raw):
+    parsed = parse(raw, 4) if parse is parse_index else parse(raw)
+    assert (parsed.value, parsed.status) == (None, FAILED)
+    assert parsed.raw == raw
+
+
+def test_reasoning_nested_too_deep_does_not_cost_the_score():
+    raw = '{"SCORE": 8, "REASONING": ' + "[" * 900 + '"x"' + "]" * 900 + "}"
+    parsed = parse_score(raw)
+    assert (parsed.value, parsed.status) == (8.0, OK)
+
+
+# Any code point, lone surrogates included (hypothesis leaves them out unless asked).
+every_code_point = st.text(st.characters(codec=None, exclude_categories=()))
+
+_SPELLED_KEYS = [
+    *REASONING_KEYS,
+    *INSTRUCTION_KEYS,
+    *SCORE_KEYS,
+    *VERDICT_KEYS,
+    *INDEX_KEYS,
+    "REASONING",
+    "INFERRED INSTRUCTION",
+    "Inferred_Instruction",
+    "SCORE",
+    "Final Score",
+    "BETTER_RESPONSE",
+    "better response",
+    "BEST_RESPONSE_INDEX",
+    "Best-Response",
+]
+_LEAF_VALUES = st.one_of(
+    st.integers().map(str),
+    st.integers(min_value=300, max_value=6_000).map(lambda digits: "9" * digits),
+    st.integers(min_value=300, max_value=6_000).map(lambda digits: '"' + "1" * digits + '"'),
+    st.sampled_from(["NaN", "Infinity", "-Infinity", "1e400", "-0", "1.5", "true", "null"]),
+    st.sampled_from(['"8/10"', '"4 out of 5"', '"Response B"', '"A and B"', '"N/A"', '""']),
+    st.text(max_size=20).map(json.dumps),
+)
+
+
+@st.composite
+def answer_values(draw) -> str:
+    """A JSON value as text, nested in lists or objects up to 1,500 levels."""
+    leaf = draw(_LEAF_VALUES)
+    depth = draw(st.one_of(st.just(0), st.integers(0, 3), st.integers(0, 1_500)))
+    if draw(st.booleans()):
+        return "[" * depth + leaf + "]" * depth
+    key = json.dumps(draw(st.sampled_from(_SPELLED_KEYS)))
+    return ("{" + key + ": ") * depth + leaf + "}" * depth
+
+
+@st.composite
+def answer_texts(draw) -> str:
+    """An answer object over the keys the parsers look for, then broken the ways models break it."""
+    pairs = draw(
+        st.lists(st.tuples(st.sampled_from(_SPELLED_KEYS), answer_values()), min_size=1, max_size=4)
+    )
+    text = "{" + ", ".join(f"{json.dumps(key)}: {value}" for key, value in pairs) + "}"
+    damage = draw(st.sampled_from(["none", "cut", "single-quotes", "no-braces", "comma", "prose"]))
+    if damage == "cut":
+        text = text[: draw(st.integers(0, len(text)))]
+    elif damage == "single-quotes":
+        text = text.replace('"', "'")
+    elif damage == "no-braces":
+        text = text[1:-1]
+    elif damage == "comma":
+        text = text[:-1] + ",}"
+    elif damage == "prose":
+        text = f"Sure, here it is {{as asked}}:\n```json\n{text}\n```\n"
+    return text
+
+
+def _parse_everything(raw: str, num_candidates: int) -> None:
+    for parsed in (
+        parse_reconstruction(raw),
+        parse_score(raw),
+        parse_verdict(raw),
+        parse_index(raw, num_candidates),
+    ):
+        _check_common(parsed, raw)
+
+
+@settings(max_examples=200, deadline=None)
+@given(every_code_point, st.integers(min_value=1, max_value=10))
+@example("\ud800 Score: 8 \udfff", 4)
+def test_property_no_parser_raises_on_any_code_points(raw, num_candidates):
+    _parse_everything(raw, num_candidates)
+
+
+@settings(max_examples=200, deadline=None)
+@given(answer_texts(), st.integers(min_value=1, max_value=10))
+@example('{"SCORE": ' + "9" * 400 + "}", 4)
+@example('{"BEST_RESPONSE_INDEX": "' + "1" * 5000 + '"}', 4)
+@example('{"BETTER_RESPONSE": ' + "[" * 900 + '"B"' + "]" * 900 + "}", 2)
+def test_property_no_parser_raises_on_hostile_answers(raw, num_candidates):
+    _parse_everything(raw, num_candidates)
+
+
+# --- the linear patterns match what the old ones matched -----------------------------------
+# The old patterns, quadratic on long runs but exact on short text, are the specification the
+# rewritten ones must keep: the committed results are re-parsed at ingest and must not move.
+
+_OLD_LABELLED_LINE = re.compile(
+    r"^[\s>*#`\-\"']*([A-Za-z][A-Za-z' _\-]{1,60}?)[\s*\"'`]*[:=]\s*(.*)$"
+)
+_OLD_HEADING_LINE = re.compile(
+    r"^\s*(?:#{1,6}|\*\*|__)\s*([A-Za-z][A-Za-z' _\-]{1,60}?)\s*(?:\*\*|__)?\s*$"
+)
+_OLD_FRACTION = re.compile(r"(-?\d+(?:\.\d+)?)\s*(?:/|out of)\s*(-?\d+(?:\.\d+)?)", re.IGNORECASE)
+_OLD_INSTRUCTION_IN_PROSE = re.compile(
+    r"\binstruction\b[^\"\u201c]{0,80}?[\"\u201c]([^\"\u201d]{3,})[\"\u201d]", re.IGNORECASE
+)
+
+
+def _old_line_label(line: str):
+    if match := _OLD_LABELLED_LINE.match(line):
+        return fields._label_key(match.group(1)), match.group(2).strip().strip("\"'`*").strip()
+    if match := _OLD_HEADING_LINE.match(line):
+        key = fields._label_key(match.group(1))
+        return (key, "") if key else None
+    return None
+
+
+def _named_field(label):
+    """A line label as the parsers use it: (key, value), or None when it names no field."""
+    return None if label is None or label[0] is None else label
+
+
+def _old_quoted_instruction(text: str):
+    for match in _OLD_INSTRUCTION_IN_PROSE.finditer(text):
+        quoted = match.group(1).strip()
+        if canonical_key(quoted) not in fields.KNOWN_KEYS:
+            return quoted
+    return None
+
+
+def _joined(pieces: list[str], min_size: int = 0, max_size: int = 14):
+    return st.lists(st.sampled_from(pieces), min_size=min_size, max_size=max_size).map("".join)
+
+
+# Lines built as prefix + label + separator and value, so that most of them are labels or
+# headings, some only nearly (a space or a quote too many, a label too long, no separator).
+_PREFIXES = ["", " ", "\t", ">", "-", "*", "**", "__", "#", "##", "####", "#######", "`", '"', "'"]
+_LABEL_WORDS = ["Score", "Reasoning", "Inferred instruction", "Here is the", "My final", "the"]
+_LABEL_WORDS += [" is", " would be", " ", "'", "_", "-", "A", "b", "x" * 30]
+_TAILS = ["", " ", "  ", "\t", "\u00a0", "*", "**", "__", "'", '"', "`", ":", "=", "x", " 8"]
+line_texts = st.tuples(
+    _joined(_PREFIXES, max_size=3), _joined(_LABEL_WORDS, 1, 4), _joined(_TAILS, max_size=5)
+).map("".join)
+fraction_texts = _joined(
+    ["1", "9", "10", "0", "-", ".", "/", " ", "out of", "OUT OF", "x", "\u0661", "score"]
+)
+# Texts made of segments: "instruction", filler, an opening quote, a quoted text, a closing
+# quote or none; the filler may be too long (80+) and the quoted text too short or a key name.
+_QUOTES = ["", '"', "\u201c", "\u201d"]
+instruction_segments = st.tuples(
+    st.sampled_from(["instruction", "INSTRUCTION", "instructions", "the instruction", "x"]),
+    _joined([" ", " is: ", "\n", "x" * 40, '"'], max_size=3),
+    st.sampled_from(_QUOTES[1:]),
+    _joined(["ab", "Write a poem", " score ", "SCORE", "\n", "\u201c", "'"], max_size=3),
+    st.sampled_from(_QUOTES),
+)
+instruction_texts = st.lists(instruction_segments.map("".join), max_size=4).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(line_texts)
+def test_line_label_is_unchanged_on_short_lines(line):
+    assert _named_field(fields._line_label(line)) == _named_field(_old_line_label(line))
+
+
+@settings(max_examples=400, deadline=None)
+@given(fraction_texts)
+def test_fraction_search_is_unchanged_on_short_text(text):
+    old, new = _OLD_FRACTION.search(text), answers._FRACTION.search(text)
+    assert (old and (old.span(), old.groups())) == (new and (new.span(), new.groups()))
+
+
+@settings(max_examples=400, deadline=None)
+@given(instruction_texts)
+def test_quoted_instruction_is_unchanged_on_short_text(text):
+    assert answers._quoted_instruction(text) == _old_quoted_instruction(text)
