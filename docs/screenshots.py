@@ -23,11 +23,13 @@ from flip_store.ingest import ingest_path
 from flip_store.ingest.reranks import ingest_committed_reranks
 from flip_store.read.items import find_items
 from flip_store.read.listing import list_runs
-from leaderboard.app import serve
 from leaderboard.deep_links import query_string
+from leaderboard.figures.charts import CHART_IDS, CHART_LABELS
+from leaderboard.hosting import serve
+from leaderboard.tabs import TABS
+from leaderboard.tabs.leaderboard_table import TABLE_LABEL
 
 REPO = Path(__file__).resolve().parent.parent
-TABLE_TEXT = "Best-of-N accuracy (%)"
 
 
 def _free_port() -> int:
@@ -57,8 +59,8 @@ def main() -> None:
     demo = serve(url, "127.0.0.1", port, block=False)
     base = f"http://127.0.0.1:{port}/"
     views = {
-        "leaderboard": (query_string("leaderboard", "llmbar"), TABLE_TEXT),
-        "charts": (query_string("charts", "llmbar"), "accuracy vs size"),
+        "leaderboard": (query_string("leaderboard", "llmbar"), TABLE_LABEL),
+        "charts": (query_string("charts", "llmbar"), CHART_LABELS[CHART_IDS[0]]),
         "robustness": (query_string("robustness"), "Accuracy drop per probe"),
         "reranking": (query_string("reranking"), "Best-of-N reranking"),
         "inspect": (
@@ -68,6 +70,7 @@ def main() -> None:
         "compare": (query_string("compare", "llmbar", runs=[judge, flip]), "McNemar exact"),
         "about": (query_string("about"), "Submit a model"),
     }
+    assert list(views) == [tab.id for tab in TABS], "a tab of the app has no screenshot here"
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     chromium = os.environ.get("FLIP_CHROMIUM") or shutil.which("chromium")

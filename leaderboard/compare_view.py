@@ -10,6 +10,7 @@ datasets): every piece of text goes through :func:`leaderboard.escaping.escape_t
 from __future__ import annotations
 
 from flip_store.read.comparisons import RunComparison, RunLabel
+from leaderboard.catalog import method_label
 from leaderboard.deep_links import query_string
 from leaderboard.escaping import escape_text
 
@@ -101,7 +102,7 @@ def _runs_table(comparison: RunComparison) -> str:
         cells = (
             side,
             label.model,
-            label.method,
+            method_label(label.method),
             label.task,
             str(label.run_id),
             _percent(accuracy),

@@ -2,7 +2,9 @@
 
 ``?tab=inspect&benchmark=llmbar&item=llmbar:neighbor:3&runs=5,7`` opens Inspect on that item
 with those runs; ``?tab=compare&runs=5,7`` opens Compare on those two runs. Anything invalid
-is dropped with a friendly note, never an exception.
+is dropped with a friendly note, never an exception. The notes quote what the link said, so
+they are untrusted text: whoever shows them escapes them (:func:`leaderboard.escaping.
+inert_markdown`).
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
-TABS = ("leaderboard", "charts", "robustness", "reranking", "inspect", "compare", "about")
-BENCHMARKS = ("rb2", "llmbar", "demo")
+from flip_core.catalog.benchmarks import BENCHMARKS
+from leaderboard.tabs import TAB_IDS
+
 _ITEM_ID = re.compile(r"^[a-z0-9_]+:[a-z0-9_]+:[A-Za-z0-9_.\-]{1,120}$")
 
 
@@ -30,7 +33,7 @@ def parse_query(params: Mapping[str, str]) -> ViewState:
     state = ViewState()
     tab = params.get("tab")
     if tab:
-        if tab in TABS:
+        if tab in TAB_IDS:
             state.tab = tab
         else:
             state.notes.append(f"unknown tab {tab[:40]!r}; showing the leaderboard")

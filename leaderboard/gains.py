@@ -1,41 +1,44 @@
 """FLIP against the best judge of the same model: the question the leaderboard exists to answer.
 
-One rule, used by the table and the charts alike: for a FLIP row, the judge row of the same
-model and decoding profile with the highest average over the shown domains (a row counts only
-with every shown domain). The relative gain is ``(FLIP - judge) / judge``. Where the store is at
-hand, the two are also tested on the items both scored: discordant counts pooled over the
-domains' run pairs and an exact McNemar test (:mod:`flip_core.paired`), because the same items
-are scored by both methods and an unpaired comparison of two intervals would waste that.
+One rule, used by the table and the charts alike: for every FLIP-family row (FLIP, FLIP-
+likelihood, any method registered in that family), the judge-family row of the same model,
+decoding profile and backend with the highest Average over the shown domains (a row has an
+Average only with every shown domain). The relative gain is ``(FLIP - judge) / judge``. The
+two are also tested on the items both scored: discordant counts pooled over the domains' run
+pairs and an exact McNemar test (:mod:`flip_core.paired`), because the same items are scored
+by both methods and an unpaired comparison of two intervals would waste that.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flip_core.paired import mcnemar_exact
-from flip_store.read.leaderboard import LeaderboardRow, RowKey
 from flip_store.read.verdicts import DiscordantCounts
+from leaderboard.board import BoardRow, RowKind
+from leaderboard.catalog import is_flip_family, is_judge
 
 CountsLookup = Callable[[Sequence[tuple[int, int]]], Mapping[tuple[int, int], DiscordantCounts]]
-
-
-def domain_average(row: LeaderboardRow, domains: Sequence[str]) -> float | None:
-    """Plain mean of the row's accuracy over ``domains``; None unless it has every one."""
-    if not domains or any(domain not in row.domains for domain in domains):
-        return None
-    return sum(row.domains[domain].value for domain in domains) / len(domains)
+GroupKey = tuple[str, str | None, str | None]
 
 
 @dataclass(frozen=True)
 class FlipGain:
-    """A FLIP row beside the best judge of its model and profile on the same domains."""
+    """A FLIP-family row beside the best judge of its model, profile and backend."""
 
-    flip: LeaderboardRow
-    judge: LeaderboardRow
-    flip_average: float
-    judge_average: float
-    counts: DiscordantCounts | None = None  # FLIP is run a, the judge run b; pooled domains
+    flip: BoardRow
+    judge: BoardRow
+    counts: DiscordantCounts | None = None
+    """FLIP is run a, the judge run b; pooled over the shown domains."""
+
+    @property
+    def flip_average(self) -> float:
+        return self.flip.average or 0.0
+
+    @property
+    def judge_average(self) -> float:
+        return self.judge.average or 0.0
 
     @property
     def relative(self) -> float | None:
@@ -52,56 +55,57 @@ class FlipGain:
         return mcnemar_exact(self.counts.a_only, self.counts.b_only)
 
 
-def best_judges(
-    rows: Sequence[LeaderboardRow], domains: Sequence[str]
-) -> dict[tuple[str, str], tuple[LeaderboardRow, float]]:
-    """Per (model, profile): the judge row with the highest average over ``domains``."""
-    best: dict[tuple[str, str], tuple[LeaderboardRow, float]] = {}
+def _group(row: BoardRow) -> GroupKey:
+    return (row.name, row.profile, row.backend)
+
+
+def _compared(row: BoardRow) -> bool:
+    return row.kind is RowKind.MODEL and row.average is not None
+
+
+def best_judges(rows: Sequence[BoardRow]) -> dict[GroupKey, BoardRow]:
+    """Per (model, profile, backend): the judge row with the highest Average."""
+    best: dict[GroupKey, BoardRow] = {}
     for row in rows:
-        average = domain_average(row, domains)
-        if row.is_baseline or not row.method.startswith("judge_") or average is None:
+        if not (_compared(row) and is_judge(row.method)):
             continue
-        key = (row.model, row.profile)
-        if key not in best or average > best[key][1]:
-            best[key] = (row, average)
+        held = best.get(_group(row))
+        if held is None or (row.average or 0.0) > (held.average or 0.0):
+            best[_group(row)] = row
     return best
 
 
 def flip_gains(
-    rows: Sequence[LeaderboardRow],
-    domains: Sequence[str],
-    counts_of: CountsLookup | None = None,
-) -> dict[RowKey, FlipGain]:
-    """Each complete FLIP row's gain over its best judge, keyed by :attr:`LeaderboardRow.key`.
+    rows: Sequence[BoardRow], counts_of: CountsLookup | None = None
+) -> dict[tuple[str | None, ...], FlipGain]:
+    """Each FLIP-family row's gain over its best judge, keyed by :attr:`BoardRow.key`.
 
-    ``counts_of`` (e.g. ``lambda pairs: discordant_counts(engine, pairs)``) adds the paired
-    test: it is asked once for every (FLIP run, judge run) pair of the same domain.
+    ``counts_of`` (e.g. ``StoreReader.discordant_counts``) adds the paired test: it is asked
+    once for every (FLIP run, judge run) pair of the same domain.
     """
-    judges = best_judges(rows, domains)
-    gains: dict[RowKey, FlipGain] = {}
-    for row in rows:
-        average = domain_average(row, domains)
-        judge = judges.get((row.model, row.profile))
-        if row.method != "flip" or row.is_baseline or average is None or judge is None:
-            continue
-        gains[row.key] = FlipGain(row, judge[0], average, judge[1])
+    judges = best_judges(rows)
+    gains = {
+        row.key: FlipGain(row, judges[_group(row)])
+        for row in rows
+        if _compared(row) and is_flip_family(row.method) and _group(row) in judges
+    }
     if counts_of is None or not gains:
         return gains
     pairs = {
-        key: [(gain.flip.domains[d].run_id, gain.judge.domains[d].run_id) for d in domains]
+        key: [(gain.flip.cells[d].run_id, gain.judge.cells[d].run_id) for d in gain.flip.domains]
         for key, gain in gains.items()
     }
-    counts = counts_of([pair for domain_pairs in pairs.values() for pair in domain_pairs])
+    counts = counts_of([pair for domain_pairs in pairs.values() for pair in domain_pairs])  # type: ignore[misc]
     return {
-        key: FlipGain(
-            gain.flip,
-            gain.judge,
-            gain.flip_average,
-            gain.judge_average,
-            _pooled([counts[pair] for pair in pairs[key]]),
-        )
+        key: replace(gain, counts=_pooled([counts[pair] for pair in pairs[key]]))  # type: ignore[index]
         for key, gain in gains.items()
     }
+
+
+def with_gains(rows: Sequence[BoardRow], counts_of: CountsLookup | None = None) -> list[BoardRow]:
+    """``rows`` with each FLIP-family row's :attr:`BoardRow.gain` filled in."""
+    gains = flip_gains(rows, counts_of)
+    return [replace(row, gain=gains[row.key]) if row.key in gains else row for row in rows]
 
 
 def _pooled(parts: Sequence[DiscordantCounts]) -> DiscordantCounts:

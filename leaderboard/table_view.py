@@ -1,204 +1,129 @@
-"""The leaderboard table: store rows -> a filtered pandas frame, one column list driving all.
+"""The Leaderboard table: board rows filtered, sorted by the Average shown, mapped to a frame.
 
-One list of :class:`Column` decides the table's columns, their types and the CSV export, so
-adding a column is a one-line change. Reference rows (chance and length baselines from the
-store, the paper's reported averages) sit beside the models, marked in the ``Kind`` column.
+:class:`TableFilters` is everything the visitor chose (domains, the values each filterable
+column hides, a search, limited and sampled runs, the optional columns). Rows are objects
+(:class:`~leaderboard.board.BoardRow`) mapped through the column spec of
+:mod:`leaderboard.table_columns`, never positional lists, and the CSV export writes exactly the
+frame shown, with spreadsheet formulas neutralised (:func:`csv_safe`, also used by ``flip
+report``).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
-from flip_store.read.leaderboard import LeaderboardRow
-from leaderboard.gains import FlipGain, RowKey, domain_average
-from leaderboard.paper_reference import PAPER_LABEL, PAPER_RB2
-
-DOMAIN_LABELS = {
-    "focus": "Focus",
-    "factuality": "Factuality",
-    "precise_if": "Precise IF",
-    "math": "Math",
-    "neighbor": "Neighbor",
-    "gptinst": "GPTInst",
-    "gptout": "GPTOut",
-    "manual": "Manual",
-    "natural": "Natural",
-    "all": "All",
-}
-SIZE_BUCKETS = ("< 1B", "1-3B", "3-8B", "> 8B", "unknown")
+from flip_core.catalog.variants import CLEAN
+from leaderboard.board import BoardRow, RowKind
+from leaderboard.catalog import board_domains
+from leaderboard.table_columns import AVERAGE, FILTERABLE, Column, columns_for
 
 
 @dataclass(frozen=True)
-class Column:
-    label: str
-    datatype: str  # "str" or "number", as gr.Dataframe understands it
-
-
-BASE_COLUMNS = (
-    Column("Model", "str"),
-    Column("Kind", "str"),
-    Column("Family", "str"),
-    Column("Params B", "number"),
-    Column("Method", "str"),
-    Column("Profile", "str"),
-)
-TAIL_COLUMNS = (
-    Column("Average", "number"),
-    Column("FLIP gain (%)", "number"),
-    Column("Gain p (McNemar)", "number"),
-    Column("Parse fail (%)", "number"),
-    Column("Tokens / item", "number"),
-    Column("Runs", "str"),
-)
-
-
-def columns_for(domains: Sequence[str]) -> list[Column]:
-    domain_columns = [Column(DOMAIN_LABELS.get(d, d), "number") for d in domains]
-    return [*BASE_COLUMNS, *domain_columns, *TAIL_COLUMNS]
-
-
-@dataclass
 class TableFilters:
-    """What the user narrowed the table to; empty selections mean "all"."""
+    """What the visitor narrowed the table to; the defaults show everything."""
 
-    domains: list[str] = field(default_factory=list)
-    methods: list[str] = field(default_factory=list)
-    families: list[str] = field(default_factory=list)
-    sizes: list[str] = field(default_factory=list)
+    domains: tuple[str, ...] = ()
+    """The shown domains (none chosen: every domain of the board)."""
+    hidden: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Per filterable column label, the values unticked: rows holding one are hidden. Values
+    a filter did not offer (a family ingested after the page was built) stay visible."""
     search: str = ""
-    show_baselines: bool = True
-    show_paper: bool = True
-    sampling: str = "none"
-    """Which runs: the clean tasks (``none``, greedy) or the sampled ``s5`` variants."""
+    """Case-insensitive part of a model name; reference rows are not searched."""
+    include_limited: bool = False
+    variant: str = CLEAN
+    """Which runs: the clean tasks or a variant's (the sampled ``s5`` runs)."""
+    columns: tuple[str, ...] | None = None
+    """The optional columns shown (labels); None: the defaults."""
 
 
-def shown_domains(all_domains: Sequence[str], filters: TableFilters) -> list[str]:
-    """The benchmark's domains the filters keep (none chosen means all)."""
-    return [d for d in all_domains if not filters.domains or d in filters.domains]
+@dataclass(frozen=True)
+class TableView:
+    """The table as shown: its frame and each column's datatype (``gr.Dataframe``'s)."""
+
+    frame: pd.DataFrame
+    datatypes: list[str]
 
 
-def size_bucket(parameters: int | None) -> str:
-    if not parameters:
-        return "unknown"
-    billions = parameters / 1e9
-    if billions < 1:
-        return "< 1B"
-    if billions < 3:
-        return "1-3B"
-    if billions <= 8:
-        return "3-8B"
-    return "> 8B"
+def shown_domains(benchmark: str, chosen: Sequence[str]) -> tuple[str, ...]:
+    """The board's domains among ``chosen``, in board order (none chosen means all)."""
+    return tuple(d for d in board_domains(benchmark) if not chosen or d in chosen)
 
 
-def _percent(value: float | None) -> float | None:
-    return None if value is None else round(value * 100, 1)
+def keep(row: BoardRow, filters: TableFilters) -> bool:
+    """Whether the filters keep ``row`` (a column that does not apply to it never hides it)."""
+    for column in FILTERABLE:
+        hidden = filters.hidden.get(column.label)
+        value = column.value(row)
+        if hidden and value is not None and value in hidden:
+            return False
+    search = filters.search.strip().casefold()
+    return row.kind is not RowKind.MODEL or not search or search in row.name.casefold()
 
 
-def leaderboard_frame(
-    rows: Sequence[LeaderboardRow],
-    benchmark: str,
-    all_domains: Sequence[str],
-    filters: TableFilters,
-    gains: Mapping[RowKey, FlipGain] | None = None,
-) -> pd.DataFrame:
-    """The table shown for ``benchmark``: one row per (model, method), filtered.
+def sort_rows(rows: Sequence[BoardRow]) -> list[BoardRow]:
+    """Descending by the Average the table shows (the column's own value, so the order and the
+    column can never disagree); rows without an Average after, by model name."""
 
-    ``gains`` (from :func:`leaderboard.gains.flip_gains` over the shown domains) fills the
-    FLIP-gain columns of FLIP rows.
-    """
-    domains = shown_domains(all_domains, filters)
-    gains = gains or {}
-    records = []
-    for row in rows:
-        kind = "baseline" if row.is_baseline else "model"
-        if not _keep(row.model, kind, row.family, row.parameters, row.method, filters):
+    def order(row: BoardRow) -> tuple[bool, float, str]:
+        average = AVERAGE.value(row)
+        return (average is None, -(average or 0.0), row.name.casefold())
+
+    return sorted(rows, key=order)
+
+
+def table_view(
+    rows: Sequence[BoardRow], domains: Sequence[str], filters: TableFilters
+) -> TableView:
+    """The filtered, sorted table of ``rows`` (built over the shown ``domains``)."""
+    columns = columns_for(domains, filters.columns)
+    shown = sort_rows([row for row in rows if keep(row, filters)])
+    return TableView(frame(shown, columns), [column.datatype for column in columns])
+
+
+def frame(rows: Sequence[BoardRow], columns: Sequence[Column]) -> pd.DataFrame:
+    """One record per row, one field per column; empty text cells are empty strings."""
+    records = [
+        {
+            c.label: ("" if value is None and c.datatype == "str" else value)
+            for c in columns
+            for value in (c.value(row),)
+        }
+        for row in rows
+    ]
+    return pd.DataFrame.from_records(records, columns=[c.label for c in columns])
+
+
+_FORMULA_STARTS = frozenset("=+-@")
+
+
+def _formula_like(text: str) -> bool:
+    """Whether a spreadsheet could read ``text`` as a formula: its first character that is
+    neither whitespace nor a control or format character is ``= + - @`` (spreadsheets skip
+    leading tabs, line breaks and spaces before they look)."""
+    for char in text:
+        if char.isspace() or unicodedata.category(char) in ("Cc", "Cf"):
             continue
-        values = [row.domains[d].value if d in row.domains else None for d in domains]
-        average = domain_average(row, domains)
-        gain = gains.get(row.key)
-        relative = gain.relative if gain else None
-        p_value = gain.p_value if gain else None
-        limited = any(cell.limited for cell in row.domains.values())
-        records.append(
-            [
-                row.model,
-                kind,
-                row.family or "",
-                round(row.parameters / 1e9, 2) if row.parameters else None,
-                row.method,
-                row.profile,
-                *[_percent(v) for v in values],
-                _percent(average),
-                None if relative is None else round(relative, 1),
-                None if p_value is None else float(f"{p_value:.2g}"),  # tiny p stays visible
-                _percent(row.parse_fail_rate),
-                round(row.tokens_per_item, 1) if row.tokens_per_item is not None else None,
-                ",".join(str(row.domains[d].run_id) for d in domains if d in row.domains)
-                + (" (limited)" if limited else ""),
-            ]
-        )
-    if benchmark == "rb2" and filters.show_paper:
-        for method, numbers in PAPER_RB2.items():
-            if not _keep(PAPER_LABEL, "paper", "", None, method, filters):
-                continue
-            values = [numbers.get(d) for d in domains]
-            average = numbers["average"] if len(domains) == 4 else None
-            records.append(
-                [
-                    PAPER_LABEL,
-                    "paper",
-                    "",
-                    None,
-                    method,
-                    "paper",
-                    *values,
-                    average,
-                    None,
-                    None,
-                    None,
-                    None,
-                    "",
-                ]
-            )
-    labels = [column.label for column in columns_for(domains)]
-    return pd.DataFrame.from_records(records, columns=labels)
+        return char in _FORMULA_STARTS
+    return False
 
 
-def _keep(
-    model: str,
-    kind: str,
-    family: str | None,
-    parameters: int | None,
-    method: str,
-    filters: TableFilters,
-) -> bool:
-    if kind == "baseline":
-        return filters.show_baselines and (
-            not filters.search or filters.search.lower() in model.lower()
-        )
-    if kind == "paper":
-        return not filters.methods or method in filters.methods
-    if filters.methods and method not in filters.methods:
-        return False
-    if filters.families and (family or "") not in filters.families:
-        return False
-    if filters.sizes and size_bucket(parameters) not in filters.sizes:
-        return False
-    return not filters.search or filters.search.lower() in model.lower()
-
-
-_FORMULA_PREFIXES = ("=", "+", "-", "@")
-
-
-def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+def csv_safe(table: pd.DataFrame) -> pd.DataFrame:
     """A copy whose text cells cannot run as spreadsheet formulas (prefixed with a quote)."""
-    safe = frame.copy()
+    safe = table.copy()
     for column in safe.columns:
         if pd.api.types.is_object_dtype(safe[column]) or pd.api.types.is_string_dtype(safe[column]):
             safe[column] = safe[column].map(
-                lambda v: f"'{v}" if isinstance(v, str) and v.startswith(_FORMULA_PREFIXES) else v
+                lambda v: f"'{v}" if isinstance(v, str) and _formula_like(v) else v
             )
     return safe
+
+
+def write_csv(table: pd.DataFrame, path: Path) -> Path:
+    """The table as CSV at ``path``, formulas neutralised."""
+    csv_safe(table).to_csv(path, index=False)
+    return path

@@ -1,7 +1,9 @@
 """Each tab's server-side work, free of Gradio: what the app calls and the latency benchmark times.
 
-The app's event handlers only adapt these to Gradio components, so
-``benchmarks/leaderboard_latency.py`` measures exactly what a click costs on the server.
+The tabs' event handlers only adapt these to Gradio components, so
+``benchmarks/leaderboard_latency.py`` measures exactly what a click costs on the server. Every
+answer that is worth keeping is memoised through the one :class:`StoreReader` (until the store
+changes); nothing here keeps state of its own.
 """
 
 from __future__ import annotations
@@ -15,26 +17,31 @@ from gradio.components.plot import PlotData
 from sqlalchemy import Engine
 
 from flip_core.catalog.benchmarks import BENCHMARKS
+from flip_core.catalog.variants import CLEAN
+from flip_core.methods import METHOD_NAMES
 from flip_store.read.comparisons import compare_runs
 from flip_store.read.items import find_items, item_detail
 from flip_store.read.length import length_report
-from flip_store.read.listing import list_runs
+from flip_store.read.listing import RunSummary, list_runs
 from flip_store.read.reranks import rerank_board
 from flip_store.read.robustness import robustness
-from leaderboard.charts import CHART_IDS, chart_figures, featured_model
+from leaderboard.board import BoardRow, featured_model, model_names, model_row, reference_row
+from leaderboard.catalog import DEFAULT_BENCHMARK, board_domains
 from leaderboard.compare_view import render_comparison
-from leaderboard.gains import FlipGain, RowKey, flip_gains
+from leaderboard.deep_links import ViewState
+from leaderboard.escaping import inert_markdown
+from leaderboard.figures.charts import CHART_IDS, chart_figures
+from leaderboard.figures.length import length_accuracy_figure
+from leaderboard.gains import with_gains
 from leaderboard.inspect_view import render_item
-from leaderboard.length_chart import length_accuracy_figure
-from leaderboard.rerank_view import rerank_figure, rerank_frame
-from leaderboard.robustness_view import robustness_figure, robustness_frame
+from leaderboard.rerank_view import rerank_content
+from leaderboard.robustness_view import robustness_content
 from leaderboard.store_reader import StoreReader
-from leaderboard.table_view import TableFilters, columns_for, leaderboard_frame, shown_domains
+from leaderboard.table_columns import FILTERABLE
+from leaderboard.table_view import TableFilters, TableView, shown_domains, table_view
 
 logger = logging.getLogger(__name__)
 
-BENCHMARK_DOMAINS = {name: list(spec.averaged_domains) for name, spec in BENCHMARKS.items()}
-"""The domains each benchmark's board shows and averages: the harness groups' (the paper's)."""
 INSPECT_MODES = {
     "all items": None,
     "FLIP and judge disagree": "disagree",
@@ -49,81 +56,162 @@ class LeaderboardViews:
         self.engine = engine
         self.reader = StoreReader(engine)
 
-    def gains(self, rows, domains: Sequence[str]) -> dict[RowKey, FlipGain]:  # type: ignore[no-untyped-def]
-        return flip_gains(rows, domains, self.reader.discordant_counts)
+    # --- the board: the rows the table and the charts share ---------------------------------
 
-    def table(
-        self, benchmark: str, filters: TableFilters, include_limited: bool
-    ) -> tuple[pd.DataFrame, list[str]]:
-        """The Leaderboard tab: the filtered frame and its column types. Sampled runs
-        (``filters.sampling == "s5"``) are shown with the clean baselines beside them (the
-        baselines are properties of the items, the same under every variant)."""
-        rows = self.reader.leaderboard(benchmark, include_limited, filters.sampling)
-        if filters.sampling != "none":
-            clean = self.reader.leaderboard(benchmark, include_limited)
-            rows = rows + [row for row in clean if row.is_baseline]
-        all_domains = BENCHMARK_DOMAINS[benchmark]
-        domains = shown_domains(all_domains, filters)
-        frame = leaderboard_frame(rows, benchmark, all_domains, filters, self.gains(rows, domains))
-        return frame, [column.datatype for column in columns_for(domains)]
+    def board(
+        self,
+        benchmark: str,
+        domains: Sequence[str],
+        include_limited: bool = False,
+        variant: str = CLEAN,
+    ) -> list[BoardRow]:
+        """Model rows (with their FLIP gains, paired on the store's items) and reference rows
+        over ``domains``. Reference rows are properties of the items, the same under every
+        variant, so the sampled runs are shown beside them too."""
+        shown = tuple(domains)
+
+        def build() -> list[BoardRow]:
+            models = self.reader.leaderboard(benchmark, include_limited, variant)
+            rows = with_gains([model_row(r, shown) for r in models], self.reader.discordant_counts)
+            return rows + [reference_row(r, shown) for r in self.reader.references(benchmark)]
+
+        key = ("board", benchmark, shown, include_limited, variant)
+        return self.reader.derived(key, build)
+
+    def table(self, benchmark: str, filters: TableFilters) -> TableView:
+        """The Leaderboard tab: the filtered table, sorted by the Average it shows."""
+        domains = shown_domains(benchmark, filters.domains)
+        rows = self.board(benchmark, domains, filters.include_limited, filters.variant)
+        return table_view(rows, domains, filters)
+
+    def filter_choices(self) -> dict[str, list[str]]:
+        """Each filterable column's values: its declared choices, else the values the store's
+        rows hold (families, profiles, backends), over every benchmark."""
+        rows = [
+            model_row(row, ())
+            for name in BENCHMARKS
+            for row in self.reader.leaderboard(name, include_limited=True)
+        ]
+        return {
+            column.label: list(column.choices())
+            if column.choices
+            else sorted({str(v) for row in rows if (v := column.value(row)) is not None})
+            for column in FILTERABLE
+        }
+
+    # --- charts --------------------------------------------------------------------------------
+
+    def model_choices(
+        self, benchmark: str, include_limited: bool = False
+    ) -> tuple[list[str], str | None]:
+        """The models of a benchmark's board and the featured one (the per-domain figures'
+        default)."""
+        rows = self.board(benchmark, board_domains(benchmark), include_limited)
+        return model_names(rows), featured_model(rows)
 
     def charts(
-        self, benchmark: str, domains: Sequence[str], include_limited: bool
+        self,
+        benchmark: str,
+        domains: Sequence[str],
+        include_limited: bool = False,
+        model: str | None = None,
     ) -> list[PlotData]:
-        """The Charts tab's figures, in :data:`leaderboard.charts.CHART_IDS` order, as the JSON
-        that ``gr.Plot`` hands to plotly.js (memoised as JSON, so a repeat view costs nothing)."""
-        chosen = [d for d in BENCHMARK_DOMAINS[benchmark] if not domains or d in domains]
+        """The Charts tab's figures, in :data:`CHART_IDS` order, as the JSON that ``gr.Plot``
+        hands to plotly.js (memoised as JSON, so a repeat view costs nothing)."""
+        chosen = shown_domains(benchmark, domains)
 
         def build() -> list[PlotData]:
-            rows = self.reader.leaderboard(benchmark, include_limited=include_limited)
-            figures = chart_figures(rows, chosen, gains=self.gains(rows, chosen))
+            figures = chart_figures(self.board(benchmark, chosen, include_limited), model)
             return [figures[chart].plot_data() for chart in CHART_IDS]
 
-        # Building the figures is most of the tab's time at scale: kept until the store changes.
-        return self.reader.derived(("charts", benchmark, tuple(chosen), include_limited), build)
+        return self.reader.derived(("charts", benchmark, chosen, include_limited, model), build)
 
     def length_chart(
-        self, benchmark: str, domains: Sequence[str], include_limited: bool
+        self,
+        benchmark: str,
+        domains: Sequence[str],
+        include_limited: bool = False,
+        model: str | None = None,
     ) -> PlotData:
-        """The Charts tab's accuracy-by-length figure, its own event beside the other figures
-        (it reads per-item verdicts, which they do not need): the featured model's rows (the
-        per-domain bars' model) and the length baselines, pooled over the selected domains."""
-        chosen = [d for d in BENCHMARK_DOMAINS[benchmark] if not domains or d in domains]
+        """Accuracy by length of the chosen response for one model (default the featured one)
+        and the length rules, pooled over the chosen domains: its own event beside the other
+        figures, because it reads per-item verdicts, which they do not need."""
+        chosen = shown_domains(benchmark, domains)
 
         def build() -> PlotData:
-            rows = self.reader.leaderboard(benchmark, include_limited=include_limited)
-            model = featured_model(rows, chosen)
-            shown = [r for r in rows if r.is_baseline or r.model == model]
-            report = length_report(self.engine, benchmark, rows=shown, domains=chosen)
+            name = model or featured_model(self.board(benchmark, chosen, include_limited))
+            rows = [
+                r for r in self.reader.leaderboard(benchmark, include_limited) if r.model == name
+            ]
+            report = length_report(self.engine, benchmark, rows=rows, domains=chosen)
             return length_accuracy_figure(report).plot_data()
 
-        return self.reader.derived(("length", benchmark, tuple(chosen), include_limited), build)
+        return self.reader.derived(("length", benchmark, chosen, include_limited, model), build)
+
+    # --- robustness, reranking -------------------------------------------------------------
 
     def robustness(self, benchmark: str) -> tuple[pd.DataFrame, PlotData]:
         """The Robustness tab: each method's paired accuracy drop under every probe."""
 
         def build() -> tuple[pd.DataFrame, PlotData]:
-            rows = robustness(self.engine, benchmark, BENCHMARK_DOMAINS[benchmark])
-            return robustness_frame(rows), robustness_figure(rows, benchmark).plot_data()
+            rows = robustness(self.engine, benchmark, board_domains(benchmark))
+            frame, figure = robustness_content(rows, benchmark)
+            return frame, figure.plot_data()
 
         return self.reader.derived(("robustness", benchmark), build)
 
-    def reranking(self, benchmark: str) -> tuple[pd.DataFrame, PlotData]:
+    def rerank_benchmarks(self) -> list[str]:
+        """Benchmarks the store holds reranking runs of: those no catalogued benchmark names."""
+        return sorted({run.benchmark for run in self._runs() if run.benchmark not in BENCHMARKS})
+
+    def reranking(self, benchmark: str | None) -> tuple[pd.DataFrame, PlotData]:
         """The Reranking tab: every reranking run beside the reference points on its prompts."""
 
         def build() -> tuple[pd.DataFrame, PlotData]:
-            rows = rerank_board(self.engine, benchmark)
-            return rerank_frame(rows), rerank_figure(rows, benchmark).plot_data()
+            rows = rerank_board(self.engine, benchmark) if benchmark else []
+            frame, figure = rerank_content(rows, benchmark or "no reranking runs")
+            return frame, figure.plot_data()
 
         return self.reader.derived(("reranking", benchmark), build)
 
-    def warm(self, benchmarks: Sequence[str] = tuple(BENCHMARK_DOMAINS)) -> None:
+    # --- the page --------------------------------------------------------------------------
+
+    def real_models(self) -> list[str]:
+        """Models with a run of a registered method (model-free reranking pickers have none)."""
+        return sorted({run.model for run in self._runs() if run.method in METHOD_NAMES})
+
+    def notice(self, state: ViewState | None = None) -> str:
+        """The line under the header (Markdown): how many models the store holds, and what a
+        shared link asked for that could not be shown. Store and link text is made inert."""
+        models = self.real_models()
+        if not models:
+            text = "**The store holds no model runs yet.** Run `flip eval` or `flip ingest`."
+        elif len(models) == 1:
+            text = (
+                f"**This board holds a single real model ({inert_markdown(models[0])}).** "
+                "Rankings need more models; see About for how to submit one."
+            )
+        else:
+            text = f"{len(models)} models in the store."
+        notes = list(state.notes) if state else []
+        if state and state.item and not self._has_item(state):
+            notes.append(f"no item {state.item!r} in this store; showing the first one")
+        if notes:
+            text += "\n\n*" + "; ".join(inert_markdown(note) for note in notes) + "*"
+        return text
+
+    def _has_item(self, state: ViewState) -> bool:
+        return bool(state.benchmark) and state.item in self.item_ids(
+            state.benchmark or "", None, "", None, None, "all items"
+        )
+
+    def warm(self, benchmarks: Sequence[str] = tuple(BENCHMARKS)) -> None:
         """Read each benchmark's default table and charts once, so that the first visitor
         after a start gets memoised answers (the paired counts are the slow part)."""
         for benchmark in benchmarks:
-            self.table(benchmark, TableFilters(), False)
-            self.charts(benchmark, [], False)
-            self.length_chart(benchmark, [], False)
+            self.table(benchmark, TableFilters())
+            self.charts(benchmark, [])
+            self.length_chart(benchmark, [])
 
     def keep_warm(self, stop: threading.Event, poll_seconds: float = 5.0) -> None:
         """Warm the default views now and again whenever the store changes, until ``stop``.
@@ -142,29 +230,53 @@ class LeaderboardViews:
                 logger.exception("warming the leaderboard's views failed; retrying later")
             stop.wait(poll_seconds)
 
+    # --- inspect, compare ------------------------------------------------------------------
+
+    def _runs(self) -> list[RunSummary]:
+        return self.reader.derived(("runs",), lambda: list_runs(self.engine))
+
     def run_choices(self, benchmark: str) -> list[tuple[str, int]]:
-        """(label, run id) of the benchmark's model runs, for the run pickers."""
+        """(label, run id) of the benchmark's runs, for the run pickers."""
         return [
-            (f"{run.model} · {run.task} (run {run.id})", run.id)
-            for run in list_runs(self.engine)
-            if not run.task.startswith("baseline")
-            and (run.task.endswith(f"_{benchmark}") or f"_{benchmark}_" in run.task)
+            (f"{run.model} · {run.task}{' (limited)' if run.limit else ''} (run {run.id})", run.id)
+            for run in self._runs()
+            if run.benchmark == benchmark
         ]
+
+    def link_benchmark(self, state: ViewState) -> str:
+        """The benchmark a shared link shows: the one it names, else its first run's (a
+        compare link may name runs only), else the default board."""
+        if state.benchmark:
+            return state.benchmark
+        of_run = {run.id: run.benchmark for run in self._runs()}
+        named = [of_run[run] for run in state.runs if of_run.get(run) in BENCHMARKS]
+        return named[0] if named else DEFAULT_BENCHMARK
+
+    def linked_runs(
+        self, benchmark: str, runs: Sequence[int]
+    ) -> tuple[list[tuple[str, int]], list[int | None]]:
+        """The run pickers' choices and the two of ``runs`` (a shared link's) they can show
+        (None where the link names fewer, or runs this benchmark does not have)."""
+        choices = self.run_choices(benchmark)
+        known = {value for _, value in choices}
+        valid: list[int | None] = [run for run in runs if run in known]
+        return choices, [*valid, None, None][:2]
 
     def item_ids(
         self,
         benchmark: str,
-        domain: str,
+        domain: str | None,
         search: str,
         run_a: int | None,
         run_b: int | None,
         mode: str,
     ) -> list[str]:
-        """The Inspect tab's item list under its filters."""
+        """The Inspect tab's item list under its filters (``domain`` None or ``all``: every
+        domain)."""
         return find_items(
             self.engine,
             benchmark,
-            None if domain == "all" else domain,
+            None if domain in (None, "all") else domain,
             search,
             run_a,
             run_b,

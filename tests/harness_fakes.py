@@ -184,3 +184,134 @@ def crafted_environment(root: Path) -> Iterator[Path]:
         yield data
     finally:
         patch.undo()
+
+
+# ---- leaderboard rows, built by hand (figure, table and gain tests) -------------------------
+
+_RUN_IDS = iter(range(100, 1_000_000))
+
+
+def fake_cell(
+    value: float,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    run_id: int | None = None,
+    n: int = 100,
+    limited: bool = False,
+    **metrics: float | None,
+):
+    """A leaderboard cell; ``metrics`` are its cell metrics (the others None)."""
+    from flip_store.read.leaderboard import CELL_METRICS, Cell
+
+    unknown = set(metrics) - set(CELL_METRICS)
+    assert not unknown, f"not cell metrics: {unknown}"
+    return Cell(
+        run_id=next(_RUN_IDS) if run_id is None else run_id,
+        value=value,
+        ci_low=low,
+        ci_high=high,
+        n=n,
+        limited=limited,
+        metrics={name: metrics.get(name) for name in CELL_METRICS},
+    )
+
+
+def fake_row(
+    model: str,
+    method: str,
+    values: dict,
+    parameters: int | None = 1_000_000_000,
+    profile: str = "default",
+    backend: str = "hf",
+    family: str | None = None,
+    prompt_hash: str | None = None,
+    **metrics: float | None,
+):
+    """A store row; ``values`` maps domains to accuracies (or cells), ``metrics`` go into
+    every cell made from a plain accuracy."""
+    from flip_store.read.leaderboard import Cell, LeaderboardRow
+
+    return LeaderboardRow(
+        model=model,
+        family=family,
+        parameters=parameters,
+        method=method,
+        profile=profile,
+        backend=backend,
+        prompt_hash=prompt_hash or f"hash-{method}",
+        domains={
+            d: v if isinstance(v, Cell) else fake_cell(v, **metrics) for d, v in values.items()
+        },
+    )
+
+
+def fake_reference(key: str, label: str, kind: str, values: dict, method: str | None = None):
+    """A rule (``kind="rule"``) or reported row; ``values`` maps domains to accuracies."""
+    from flip_store.read.references import Estimate, ReferenceRow
+
+    return ReferenceRow(key, label, kind, method, {d: Estimate(v) for d, v in values.items()})
+
+
+def fake_board(rows, domains, references=(), counts_of=None):
+    """Board rows as the app builds them: model rows with their gains, then references."""
+    from leaderboard.board import model_row, reference_row
+    from leaderboard.gains import with_gains
+
+    models = with_gains([model_row(row, domains) for row in rows], counts_of)
+    return models + [reference_row(row, domains) for row in references]
+
+
+ORDERING_DOMAINS = ("neighbor", "manual")
+"""The domains the ordering store is shown over (:func:`build_ordering_store`)."""
+
+
+def build_ordering_store(root: Path):
+    """A store whose rows rank differently by the mean over *all* their domains and by the
+    Average over :data:`ORDERING_DOMAINS` (crafted LLMBar data; FLIP runs only):
+
+    =============  ========  ======  =======  ======  =================  ==========
+    model          neighbor  manual  gptinst  gptout  mean, all domains  shown Avg.
+    =============  ========  ======  =======  ======  =================  ==========
+    steady-model   100       100     0        -       66.7               100
+    uneven-model   0         100     100      100     75                 50
+    partial-model  100       -       -        -       100                none
+    =============  ========  ======  =======  ======  =================  ==========
+    """
+    from flip_cli.harness_run import run_tasks
+    from flip_store.database import open_engine
+    from flip_store.ingest import ingest_path
+
+    plan = {
+        "steady-model": {"content": ["neighbor", "manual"], "garbage": ["gptinst"]},
+        "uneven-model": {"content": ["manual", "gptinst", "gptout"], "garbage": ["neighbor"]},
+        "partial-model": {"content": ["neighbor"]},
+    }
+    engine = open_engine(f"sqlite:///{root / 'flip.db'}", create=True)
+    for model, modes in plan.items():
+        for mode, domains in modes.items():
+            folder = root / f"{model}-{mode}"
+            run_tasks(
+                ContentJudgeLM(mode=mode),
+                [f"flip_llmbar_{domain}" for domain in domains],
+                folder,
+                model_args=f"pretrained={model}",
+            )
+            report = ingest_path(engine, folder, progress=lambda line: None)
+            assert not report.rejected, report.rejected
+    return engine
+
+
+def build_one_model_store(root: Path, model: str):
+    """A store holding one real model named ``model`` (FLIP and the pairwise judge on crafted
+    LLMBar Neighbor data): the board's single-model notice names it."""
+    from flip_cli.harness_run import run_tasks
+    from flip_store.database import open_engine
+    from flip_store.ingest import ingest_path
+
+    engine = open_engine(f"sqlite:///{root / 'flip.db'}", create=True)
+    tasks = ["flip_llmbar_neighbor", "judge_pairwise_llmbar_neighbor"]
+    run_tasks(ContentJudgeLM(), tasks, root / "raw", model_args=f"pretrained={model}")
+    report = ingest_path(engine, root / "raw", progress=lambda line: None)
+    assert not report.rejected, report.rejected
+    return engine

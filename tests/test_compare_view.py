@@ -26,18 +26,24 @@ def _hrefs(page: str) -> list[str]:
 
 
 def test_headline_lists_and_links_from_the_small_store(small_store):
-    longest = _run_id(small_store, "baseline_longest_llmbar_neighbor")
+    # the limited pointwise run (garbage answers, one item, wrong) against FLIP (right)
+    pointwise = _run_id(small_store, "judge_pointwise_llmbar_neighbor")
     flip = _run_id(small_store, "flip_llmbar_neighbor")
-    page = render_comparison(compare_runs(small_store, longest, flip), "llmbar")
-    assert "Accuracy A 50.0%, B 100.0%" in page
-    assert "B - A +50.0 points" in page and "95% interval" in page
+    page = render_comparison(compare_runs(small_store, pointwise, flip), "llmbar")
+    assert "Accuracy A 0.0%, B 100.0%" in page
+    assert "B - A +100.0 points" in page and "95% interval" in page
     assert "McNemar exact p = 1" in page  # one discordant item
-    assert "Agreement 50.0% on 2 shared items" in page
-    assert "flip_llmbar_neighbor" in page and "baseline: always the longest" in page
-    expected = query_string("inspect", "llmbar", "llmbar:neighbor:1", [longest, flip])
+    assert "Agreement 0.0% on 1 shared items" in page
+    assert "Compared on the 1 item both runs scored" in page
+    assert "flip_llmbar_neighbor" in page and "pointwise judge" in page and "FLIP" in page
+    expected = query_string("inspect", "llmbar", "llmbar:neighbor:0", [pointwise, flip])
     assert _hrefs(page) == [expected]  # the one improved item; nothing regressed
     state = parse_query(dict(part.split("=", 1) for part in expected[1:].split("&")))
-    assert (state.tab, state.item, state.runs) == ("inspect", "llmbar:neighbor:1", [longest, flip])
+    assert (state.tab, state.item, state.runs) == (
+        "inspect",
+        "llmbar:neighbor:0",
+        [pointwise, flip],
+    )
     assert "Improved" in page and "Regressed" in page and "<p>none</p>" in page
 
 

@@ -1,15 +1,18 @@
 """The leaderboard in a real browser: headless Chromium against the app served on loopback.
 
-Over the shared small store (fake model, crafted LLMBar data): every tab loads and is
-screenshotted (``<tmp>/screenshots/<tab>.png``, also copied to ``FLIP_SCREENSHOT_DIR`` when
-set), the table shows the store's models and methods, a deep link opens its item in Inspect,
-and the planted ``<script>`` / ``<img onerror>`` response shows as text and never runs.
+Over the shared small store (fake model, crafted LLMBar data): every tab of
+:data:`leaderboard.tabs.TABS` loads and is screenshotted (``<tmp>/screenshots/<tab>.png``,
+also copied to ``FLIP_SCREENSHOT_DIR`` when set), the table shows the store's models and
+methods beside the rule and reported rows, sorted by the Average it shows, a deep link opens
+its item in Inspect, and the planted ``<script>`` / ``<img onerror>`` response shows as text
+and never runs. (``tests/test_leaderboard_app.py`` builds the same app without a browser.)
 Skips, saying why, where Playwright or Chromium is missing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import pytest
 from browser_session import (
@@ -23,13 +26,15 @@ from browser_session import (
     serve_on_loopback,
     wait_until,
 )
-from harness_fakes import PLANTED_MARKUP
+from harness_fakes import PLANTED_MARKUP, build_one_model_store, crafted_environment
 
 from flip_store.read.items import find_items, item_detail
 from flip_store.read.listing import list_runs
-from leaderboard.charts import CHART_IDS
-from leaderboard.deep_links import TABS as DEEP_LINK_TABS
+from leaderboard.catalog import method_label
 from leaderboard.deep_links import query_string
+from leaderboard.figures.charts import CHART_IDS, CHART_LABELS
+from leaderboard.tabs import TABS as APP_TABS
+from leaderboard.tabs.leaderboard_table import TABLE_LABEL
 
 pytestmark = pytest.mark.browser
 UNAVAILABLE = browser_unavailable()
@@ -47,18 +52,26 @@ class BrowserTab:
 
 
 # One entry per tab of the app, in page order: drives "load each tab + screenshot".
-# A new tab in leaderboard/app.py needs its entry here (the test checks the page's tab labels).
+# A new tab in leaderboard.tabs needs its entry here (a test checks them against the app's).
 TABS = (
-    BrowserTab("leaderboard", "Leaderboard", "Best-of-N accuracy (%)"),
-    # the five figures of CHART_IDS and the accuracy-by-length figure (its own event)
-    BrowserTab("charts", "Charts", "accuracy vs size", ".js-plotly-plot", len(CHART_IDS) + 1),
+    BrowserTab("leaderboard", "Leaderboard", TABLE_LABEL),
+    # the figures of CHART_IDS and the accuracy-by-length figure (its own event)
+    BrowserTab(
+        "charts",
+        "Charts",
+        CHART_LABELS[CHART_IDS[0]],
+        ".js-plotly-plot",
+        len(CHART_IDS) + 1,
+    ),
     BrowserTab("robustness", "Robustness", "Accuracy drop per probe", ".js-plotly-plot", 1),
     BrowserTab("reranking", "Reranking", "Best-of-N reranking", ".js-plotly-plot", 1),
     BrowserTab("inspect", "Inspect", "Original instruction"),  # the first item is shown
     BrowserTab("compare", "Compare", "Pick two runs to compare."),
     BrowserTab("about", "Submit / About", "FLIP: small reward models by backward inference"),
 )
-TABLE_LABEL = "Best-of-N accuracy (%)"
+RULES = {"chance (random pick, expected)", "always the longest", "always the shortest"}
+BAIT = "http://127.0.0.1:9/"
+"""Where hostile text points: a closed loopback port (a request would show, nothing leaves)."""
 # Seconds an Inspect view must stay put once shown: a late, stale update must not replace it.
 SETTLE_S = 2.0
 
@@ -122,16 +135,21 @@ def _item_view(page):
     return view.first.inner_text() if view.count() else ""
 
 
-def test_tab_list_covers_every_deep_link_tab():
-    assert {tab.id for tab in TABS} >= set(DEEP_LINK_TABS), (
+def test_tab_list_is_the_apps():
+    assert [(tab.id, tab.label) for tab in TABS] == [(t.id, t.label) for t in APP_TABS], (
         "add the new tab to TABS in tests/test_leaderboard_browser.py"
     )
 
 
+def _number(text: str) -> float | None:
+    """A number cell's value as shown; None for an empty cell."""
+    return None if text.strip().lower() in ("", "nan", "none") else float(text)
+
+
 @needs_browser
 def test_each_tab_loads_and_the_table_shows_the_models(small_store, app_url, page, screenshots):
-    runs = [r for r in list_runs(small_store) if r.task.startswith(("flip_", "judge_"))]
-    expected = {(r.model, r.task.split("_llmbar")[0]) for r in runs if r.limit is None}
+    runs = [r for r in list_runs(small_store) if r.benchmark == "llmbar"]
+    expected = {(r.model, method_label(r.method)) for r in runs if r.limit is None}
     limited_only = {r.model for r in runs if r.limit is not None} - {m for m, _ in expected}
     assert expected and limited_only  # the store is what this test expects
 
@@ -151,10 +169,13 @@ def test_each_tab_loads_and_the_table_shows_the_models(small_store, app_url, pag
     shown = {(r["Model"], r["Method"]) for r in records if r["Kind"] == "model"}
     assert shown == expected
     assert not limited_only & {r["Model"] for r in records}  # limited runs hidden by default
-    baselines = {r["Method"] for r in records if r["Kind"] == "baseline"}
-    assert baselines == {"baseline_longest", "baseline_shortest", "baseline_random"}
-    flip = next(r for r in records if r["Method"] == "flip")
+    assert {r["Model"] for r in records if r["Kind"] == "rule"} == RULES
+    assert any(r["Kind"] == "reported" for r in records)  # LLMBar's own evaluators
+    flip = next(r for r in records if r["Method"] == "FLIP")
     assert flip["Neighbor"] == "100" and flip["Manual"] == "100"
+    averages = [_number(r["Average"]) for r in records]
+    known = [a for a in averages if a is not None]
+    assert averages[: len(known)] == sorted(known, reverse=True)  # sorted by what it shows
 
     for tab in TABS:
         _tab(page, tab.label).click()
@@ -258,3 +279,52 @@ def test_deep_link_opens_a_comparison(small_store, app_url, page, screenshots):
     )
     assert holds_for(lambda: "McNemar exact p" in page.inner_text("body"), SETTLE_S)
     screenshots.take(page, "compare-deep-link")
+
+
+@needs_browser
+def test_link_text_quoted_in_the_notice_stays_text(app_url, page):
+    """An image in a shared link's ``?tab=`` is quoted in the notice as text: the browser
+    never requests it (the bait points at a closed loopback port, nothing leaves here)."""
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    target = f"{BAIT}bait.png"
+    bait = f"![x]({target})"
+    page.goto(app_url + "?" + urlencode({"tab": bait}))
+    wait_until(
+        lambda: bait in page.inner_text("body"),
+        DEFAULT_TIMEOUT_MS / 1000,
+        lambda: (
+            f"the notice never quoted the link; the page shows {page.inner_text('body')[:600]!r}"
+        ),
+    )
+    page.wait_for_timeout(500)
+    assert page.locator("img[src*='bait']").count() == 0
+    assert not [url for url in requested if url.startswith(target)]  # the page's own URL quotes it
+
+
+@needs_browser
+def test_a_hostile_model_name_stays_text_in_the_notice_and_the_table(browser, tmp_path):
+    name = f"![x]({BAIT}name.png) <img src={BAIT}tag.png>"
+    with crafted_environment(tmp_path):
+        engine = build_one_model_store(tmp_path, name)
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    try:
+        with serve_on_loopback(engine) as url:
+            page.goto(url)
+            wait_until(
+                lambda: page.inner_text("body").count(name) >= 2,  # the notice and the table
+                DEFAULT_TIMEOUT_MS / 1000,
+                lambda: f"the name never showed as text: {page.inner_text('body')[:600]!r}",
+            )
+            assert "This board holds a single real model" in page.inner_text("body")
+            for tab in ("Charts", "Inspect", "Compare"):
+                _tab(page, tab).click()
+            page.wait_for_timeout(2000)
+            assert page.locator(f"img[src^='{BAIT}']").count() == 0
+            assert not [u for u in requested if u.startswith(BAIT)]
+    finally:
+        context.close()

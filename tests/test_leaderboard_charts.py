@@ -1,149 +1,119 @@
-"""Charts tab figures: axes, traces, values, skipped rows, FLIP gain, hover, escaping, empties.
+"""Charts tab figures: axes, traces, values, skipped rows, FLIP gain, cost, length-controlled
+accuracy, hover, escaping, empties.
 
-The app ships each figure as plain JSON (:class:`leaderboard.plot_spec.PlotSpec`); these tests
-read it back through plotly's full validation (``to_plotly``), so an invalid property fails
-here rather than silently in the browser.
+The app ships each figure as plain JSON (:class:`leaderboard.figures.plot_spec.PlotSpec`);
+these tests read it back through plotly's full validation (``to_plotly``), so an invalid
+property fails here rather than silently in the browser.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
 import plotly.graph_objects as go
 import pytest
+from harness_fakes import fake_board, fake_cell, fake_reference, fake_row
 
-from flip_store.read.leaderboard import Cell, LeaderboardRow
-from leaderboard import charts
-from leaderboard.charts import CHART_IDS, EMPTY_MESSAGE, chart_figures
-from leaderboard.plot_spec import PlotSpec
+from leaderboard.board import featured_model
+from leaderboard.figures import accuracy, cost, length
+from leaderboard.figures.charts import CHART_IDS, chart_figures
+from leaderboard.figures.style import EMPTY_MESSAGE
 
-
-def validated(build: Callable[..., PlotSpec]) -> Callable[..., go.Figure]:
-    """``build`` returning its figure as plotly validates and reads it."""
-    return lambda *args, **kwargs: build(*args, **kwargs).to_plotly()
-
-
-accuracy_by_size_figure = validated(charts.accuracy_by_size_figure)
-cost_accuracy_figure = validated(charts.cost_accuracy_figure)
-domain_bars_figure = validated(charts.domain_bars_figure)
-flip_gain_figure = validated(charts.flip_gain_figure)
-parse_failure_figure = validated(charts.parse_failure_figure)
-
-
-def validated_figures(rows: list[LeaderboardRow], domains: list[str]) -> dict[str, go.Figure]:
-    return {name: fig.to_plotly() for name, fig in chart_figures(rows, domains).items()}
-
-
-RB2 = ["focus", "factuality", "precise_if", "math"]
+RB2 = ("focus", "factuality", "precise_if", "math")
 HOSTILE = "<img src=x onerror=alert(1)>"
-_run_ids = iter(range(100, 10_000))
 
 
-def cell(value: float, low: float | None = None, high: float | None = None, **kw) -> Cell:
-    return Cell(
-        run_id=kw.get("run_id", next(_run_ids)),
-        value=value,
-        ci_low=low,
-        ci_high=high,
-        n=kw.get("n", 100),
-        limited=kw.get("limited", False),
-    )
+def everywhere(value: float, **metrics) -> dict:
+    return {d: fake_cell(value, value - 0.05, value + 0.05, **metrics) for d in RB2}
 
 
-def row(
-    model: str,
-    method: str,
-    values: dict[str, float | Cell],
-    parameters: int | None = 1_000_000_000,
-    profile: str = "default",
-    **kw,
-) -> LeaderboardRow:
-    domains = {d: v if isinstance(v, Cell) else cell(v) for d, v in values.items()}
-    return LeaderboardRow(
-        model=model,
-        family=kw.get("family"),
-        parameters=parameters,
-        is_baseline=kw.get("is_baseline", False),
-        method=method,
-        profile=profile,
-        prompt_hash=kw.get("prompt_hash", f"hash-{method}"),
-        domains=domains,
-        parse_fail_rate=kw.get("parse_fail_rate", 0.05),
-        tokens_per_item=kw.get("tokens_per_item", 120.0),
-    )
+def everywhere_value(value: float) -> dict:
+    return dict.fromkeys(RB2, value)
 
 
-def everywhere(value: float) -> dict[str, Cell]:
-    return {d: cell(value, value - 0.05, value + 0.05) for d in RB2}
+def references() -> list:
+    chance = everywhere_value(0.25)
+    return [
+        fake_reference("rule:chance", "chance (random pick, expected)", "rule", chance),
+        fake_reference("rule:shortest", "always the shortest", "rule", everywhere_value(0.40)),
+        fake_reference("paper:flip", "paper", "reported", everywhere_value(0.34), "flip"),
+    ]
 
 
-def model_traces(fig: go.Figure) -> list[go.Scatter]:
-    """Traces drawn with markers (the model points, not the baseline reference lines)."""
-    return [t for t in fig.data if t.mode == "markers"]
+def model_traces(fig: go.Figure) -> list:
+    """Traces with markers (the model points), not the reference lines."""
+    return [t for t in fig.data if t.mode and "markers" in t.mode]
 
 
 def notes(fig: go.Figure) -> str:
     return " ".join(a.text for a in fig.layout.annotations)
 
 
+THREE_MODELS = (135_000_000, 494_000_000, 1_544_000_000)
+
+
 @pytest.fixture
-def rows() -> list[LeaderboardRow]:
-    return [
-        row("Qwen3-1.7B", "flip", everywhere(0.40), 1_700_000_000),
-        row("Qwen3-1.7B", "judge_pointwise", everywhere(0.20), 1_700_000_000),
-        row("Qwen3-1.7B", "judge_listwise", everywhere(0.25), 1_700_000_000),
-        row("Qwen3-8B", "flip", everywhere(0.50), 8_000_000_000, tokens_per_item=300.0),
-        row("mystery", "flip", everywhere(0.30), None),
-        row("partial", "flip", {"focus": 0.9, "math": 0.9}, 4_000_000_000),
-        row(
-            "baseline: random pick (expected value)",
-            "baseline_random",
-            everywhere(0.25),
-            None,
-            profile="none",
-            is_baseline=True,
-            prompt_hash=None,
-            parse_fail_rate=None,
-            tokens_per_item=None,
-        ),
-    ]
+def store_rows() -> list:
+    """The board as it will be: three real models (135M, 0.49B, 1.54B) with FLIP, FLIP-
+    likelihood and two judges, plus an unsized and an incomplete model."""
+    rows = []
+    for index, size in enumerate(THREE_MODELS):
+        name = f"model-{index}"
+        tokens = 100.0 * (index + 1)
+        rows += [
+            fake_row(name, "flip", everywhere(0.40 + index / 10, generated_tokens_per_item=tokens,
+                                              parse_fail_rate=0.1, finished_rate=0.9), size),
+            fake_row(name, "judge_pointwise", everywhere(0.20, generated_tokens_per_item=50.0,
+                                                         parse_fail_rate=0.5), size),
+            fake_row(name, "judge_listwise", everywhere(0.25, parse_fail_rate=0.6), size),
+            fake_row(name, "flipll", everywhere(0.45, forward_passes_per_item=5.0,
+                                                generated_tokens_per_item=0.0,
+                                                parse_fail_rate=0.0), size),
+        ]  # fmt: skip
+    rows.append(fake_row("mystery", "flip", everywhere(0.30), None))
+    rows.append(fake_row("partial", "flip", {"focus": 0.9, "math": 0.9}, 4_000_000_000))
+    return rows
 
 
-def test_size_axis_is_log_with_a_trace_per_method(rows):
-    fig = accuracy_by_size_figure(rows, RB2)
+@pytest.fixture
+def board(store_rows) -> list:
+    return fake_board(store_rows, RB2, references())
+
+
+def test_size_axis_is_log_with_three_points_per_method(board):
+    fig = accuracy.accuracy_by_size_figure(board).to_plotly()
     assert fig.layout.xaxis.type == "log"
     assert "billions of parameters" in fig.layout.xaxis.title.text
-    assert "(%)" in fig.layout.yaxis.title.text
-    names = sorted(t.name for t in model_traces(fig))
-    assert names == ["flip", "judge_listwise", "judge_pointwise"]
-    flip = next(t for t in model_traces(fig) if t.name == "flip")
-    assert list(flip.x) == [1.7, 8.0]
-    assert list(flip.y) == pytest.approx([40.0, 50.0])
+    names = [t.name for t in model_traces(fig)]
+    assert names == ["FLIP", "pointwise judge", "listwise judge", "FLIP-likelihood"]
+    flip = model_traces(fig)[0]
+    assert list(flip.x) == pytest.approx([0.135, 0.494, 1.544])
+    assert list(flip.y) == pytest.approx([40.0, 50.0, 60.0])
+    assert flip.mode == "lines+markers"
     assert flip.error_y.array is None  # no error bars on a four-domain average
-    chance = next(t for t in fig.data if t.name == "chance")
-    assert chance.mode == "lines" and chance.line.dash == "dash"
-    assert list(chance.y) == pytest.approx([25.0, 25.0])
+    chance = next(t for t in fig.data if t.name == "chance (random pick, expected)")
+    assert chance.mode == "lines" and list(chance.y) == pytest.approx([25.0, 25.0])
+    assert "always the shortest" in {t.name for t in fig.data}
+    assert "reported in the paper" not in {t.name for t in fig.data}  # not a size reference
 
 
-def test_unknown_size_and_missing_domain_are_left_out_and_counted(rows):
-    fig = accuracy_by_size_figure(rows, RB2)
+def test_unknown_size_and_missing_domain_are_left_out_and_counted(store_rows):
+    fig = accuracy.accuracy_by_size_figure(fake_board(store_rows, RB2)).to_plotly()
     plotted = " ".join(h for t in fig.data for h in t.hovertext)
     assert "mystery" not in plotted and "partial" not in plotted
     assert "1 model(s) of unknown size not shown" in notes(fig)
-    assert "1 model/method row(s) not shown: they lack a selected domain" in notes(fig)
-    # With only the domains "partial" has, it comes back (4B) and only "mystery" is skipped.
-    two = accuracy_by_size_figure(rows, ["focus", "math"])
-    flip = next(t for t in model_traces(two) if t.name == "flip")
-    assert list(flip.x) == [1.7, 4.0, 8.0]
-    assert "lack a selected domain" not in notes(two)
+    assert "1 model/method row(s) not shown: they lack a shown domain" in notes(fig)
+    two = accuracy.accuracy_by_size_figure(fake_board(store_rows, ("focus", "math"))).to_plotly()
+    flip = model_traces(two)[0]
+    assert list(flip.x) == pytest.approx([0.135, 0.494, 1.544, 4.0])
+    assert "lack a shown domain" not in notes(two)
 
 
 def test_single_domain_points_carry_their_cell_interval():
-    rows = [row("m", "flip", {"math": cell(0.30, 0.22, 0.41, run_id=7, n=88)}, 2_000_000_000)]
-    fig = accuracy_by_size_figure(rows, ["math"])
-    (point,) = model_traces(fig)
-    assert point.y[0] == pytest.approx(30.0)
+    rows = fake_board(
+        [fake_row("m", "flip", {"math": fake_cell(0.30, 0.22, 0.41, run_id=7, n=88)})], ("math",)
+    )
+    (point,) = model_traces(accuracy.accuracy_by_size_figure(rows).to_plotly())
     assert point.error_y.array[0] == pytest.approx(11.0)
     assert point.error_y.arrayminus[0] == pytest.approx(8.0)
     hover = point.hovertext[0]
@@ -151,85 +121,106 @@ def test_single_domain_points_carry_their_cell_interval():
 
 
 def test_hover_has_comma_joined_run_ids_and_limited_runs_are_marked():
-    limited = row(
-        "m",
-        "flip",
-        {"focus": cell(0.5, 0.4, 0.6, run_id=11), "math": cell(0.3, run_id=12, limited=True)},
-        2_000_000_000,
-    )
-    fig = accuracy_by_size_figure([limited], ["focus", "math"])
-    (point,) = model_traces(fig)
-    assert "run id(s): 11,12" in point.hovertext[0]
-    assert "50.0% (95% CI 40.0-60.0%)" in point.hovertext[0]
-    assert "limited run" in point.hovertext[0]
+    cells = {
+        "focus": fake_cell(0.5, 0.4, 0.6, run_id=11),
+        "math": fake_cell(0.3, run_id=12, limited=True),
+    }
+    rows = fake_board([fake_row("m", "flip", cells)], ("focus", "math"))
+    (point,) = model_traces(accuracy.accuracy_by_size_figure(rows).to_plotly())
+    assert "run id(s): 11,12" in point.hovertext[0] and "limited run" in point.hovertext[0]
     assert point.marker.symbol[0] != "circle"
-    bars = domain_bars_figure([limited], ["focus", "math"])
+    bars = accuracy.domain_bars_figure(rows).to_plotly()
     assert list(bars.data[0].marker.pattern.shape) == ["", "/"]
 
 
-def test_domain_bars_default_to_the_model_with_most_methods(rows):
-    fig = domain_bars_figure(rows, RB2)
-    assert "Qwen3-1.7B" in fig.layout.title.text
+def test_domain_bars_show_the_chosen_model_beside_the_rules(board):
+    assert featured_model(board) == "model-2"  # most methods, then the largest
+    fig = accuracy.domain_bars_figure(board).to_plotly()
+    assert "model-2" in fig.layout.title.text
     bars = [t for t in fig.data if t.type == "bar"]
-    assert [t.name for t in bars] == ["flip", "judge_pointwise", "judge_listwise"]
-    assert list(bars[0].x) == ["Focus", "Factuality", "Precise IF", "Math"]
-    assert list(bars[0].y) == pytest.approx([40.0] * 4)
-    assert [t.name for t in fig.data if t.type == "scatter"] == ["chance"]
-    chosen = domain_bars_figure(rows, RB2, model="partial")
-    assert list(chosen.data[0].y) == [90.0, None, None, 90.0]
-    assert EMPTY_MESSAGE not in notes(chosen)
-    assert "No runs for" in notes(domain_bars_figure(rows, RB2, model="absent"))
-
-
-def test_domain_bars_error_bars_come_from_cells():
-    rows = [row("m", "flip", {"focus": cell(0.5, 0.45, 0.58)})]
-    (bar,) = domain_bars_figure(rows, ["focus"]).data
-    assert bar.error_y.array[0] == pytest.approx(8.0)
-    assert bar.error_y.arrayminus[0] == pytest.approx(5.0)
-
-
-def test_flip_gain_is_relative_to_the_best_judge_of_the_same_model_and_profile():
-    rows = [
-        row("up", "flip", everywhere(0.30)),
-        row("up", "judge_pointwise", everywhere(0.20)),
-        row("up", "judge_pairwise", everywhere(0.24)),  # the best judge: +25%
-        row("up", "judge_pairwise", everywhere(0.90), profile="paper"),  # other profile: ignored
-        row("down", "flip", everywhere(0.15)),
-        row("down", "judge_listwise", everywhere(0.20)),  # -25%
-        row("alone", "flip", everywhere(0.50)),  # no judge: not drawn, counted
-        row("zero", "flip", everywhere(0.10)),
-        row("zero", "judge_pointwise", everywhere(0.0)),  # 0%: no relative gain, counted
+    assert [t.name for t in bars] == [
+        "FLIP",
+        "pointwise judge",
+        "listwise judge",
+        "FLIP-likelihood",
     ]
-    fig = flip_gain_figure(rows, RB2)
+    assert list(bars[0].x) == ["Focus", "Factuality", "Precise IF", "Math"]
+    assert list(bars[0].y) == pytest.approx([60.0] * 4)
+    assert bars[0].error_y.array[0] == pytest.approx(5.0)
+    markers = [t.name for t in fig.data if t.type == "scatter"]
+    assert markers == ["chance (random pick, expected)", "always the shortest"]
+    chosen = accuracy.domain_bars_figure(board, "partial").to_plotly()
+    assert list(chosen.data[0].y) == [90.0, None, None, 90.0]
+    assert "No runs for" in notes(accuracy.domain_bars_figure(board, "absent").to_plotly())
+
+
+def test_gain_is_drawn_for_every_flip_family_row_against_the_best_judge():
+    rows = fake_board(
+        [
+            fake_row("up", "flip", everywhere(0.30)),
+            fake_row("up", "flipll", everywhere(0.48)),
+            fake_row("up", "judge_pointwise", everywhere(0.20)),
+            fake_row("up", "judge_pairwise", everywhere(0.24)),  # the best judge: +25%, +100%
+            fake_row("up", "judge_pairwise", everywhere(0.90), profile="paper"),  # ignored
+            fake_row("down", "flip", everywhere(0.15)),
+            fake_row("down", "judge_listwise", everywhere(0.20)),  # -25%
+            fake_row("alone", "flip", everywhere(0.50)),  # no judge: not drawn, counted
+        ],
+        RB2,
+    )
+    fig = accuracy.flip_gain_figure(rows).to_plotly()
+    flip, likelihood = fig.data
+    assert (flip.name, likelihood.name) == ("FLIP", "FLIP-likelihood")
+    assert list(flip.x) == ["up", "down"] and list(flip.y) == pytest.approx([25.0, -25.0])
+    assert list(likelihood.x) == ["up"] and list(likelihood.y) == pytest.approx([100.0])
+    assert flip.marker.color[0] != flip.marker.color[1]
+    assert "best judge: pairwise judge, average 24.0%" in flip.hovertext[0]
+    assert "gain: +25.0%" in flip.hovertext[0]
+    assert "1 model/method row(s) not shown: they have no nonzero judge" in notes(fig)
+
+
+def test_parse_failures_follow_the_shown_domains(board):
+    fig = cost.parse_failure_figure(board).to_plotly()
+    flip = next(t for t in fig.data if t.name == "FLIP")
+    assert list(flip.x)[:3] == ["model-0", "model-1", "model-2"]
+    assert list(flip.y)[:3] == pytest.approx([10.0] * 3)
+    assert {t.name for t in fig.data} == {
+        "FLIP", "pointwise judge", "listwise judge", "FLIP-likelihood"
+    }  # fmt: skip
+
+
+def test_cost_puts_likelihood_methods_on_a_forward_pass_axis(board):
+    fig = cost.cost_accuracy_figure(board).to_plotly()
+    flip = next(t for t in model_traces(fig) if t.name == "FLIP")
+    assert list(flip.x) == [100.0, 200.0, 300.0] and flip.xaxis in (None, "x")
+    likelihood = next(t for t in model_traces(fig) if t.name == "FLIP-likelihood")
+    assert likelihood.xaxis == "x2" and list(likelihood.x) == [5.0, 5.0, 5.0]
+    assert "forward pass" in likelihood.hovertext[0] and "forward pass" not in flip.hovertext[0]
+    assert set(likelihood.text) == {"forward passes"}
+    assert "Forward passes" in fig.layout.xaxis2.title.text
+    assert "Generated tokens" in fig.layout.xaxis.title.text
+    # the listwise judge's tokens are unknown (never characters): left out, and said so
+    assert "no known cost" in notes(fig)
+    assert "listwise judge" not in {t.name for t in model_traces(fig)}
+
+
+def test_length_controlled_accuracy_says_so_while_it_is_not_computed(board):
+    fig = length.length_controlled_figure(board).to_plotly()
+    assert not fig.data and "not computed yet" in notes(fig)
+    rows = fake_board(
+        [
+            fake_row("m", "flip", everywhere(0.5, acc_length_controlled=0.55,
+                                             acc_where_shortest_wrong=0.4)),
+            fake_row("m", "judge_pairwise", everywhere(0.5)),  # not computed: no bar
+        ],
+        RB2,
+        references(),
+    )  # fmt: skip
+    fig = length.length_controlled_figure(rows).to_plotly()
     (bars,) = fig.data
-    assert list(bars.x) == ["up", "down"]
-    assert list(bars.y) == pytest.approx([25.0, -25.0])
-    assert bars.marker.color[0] != bars.marker.color[1]
-    assert "best judge: judge_pairwise, average 24.0%" in bars.hovertext[0]
-    assert "FLIP gain: +25.0%" in bars.hovertext[0]
-    assert "2 model/method row(s) not shown: they have no nonzero judge" in notes(fig)
-
-
-def test_parse_failures_and_cost_use_row_metrics(rows):
-    parse = parse_failure_figure(rows)
-    assert {t.name for t in parse.data} == {"flip", "judge_pointwise", "judge_listwise"}
-    flip = next(t for t in parse.data if t.name == "flip")
-    assert list(flip.x) == ["Qwen3-1.7B", "Qwen3-8B", "mystery", "partial"]  # no baseline
-    assert list(flip.y) == pytest.approx([5.0] * 4)
-    cost = cost_accuracy_figure(rows, RB2)
-    flip_cost = next(t for t in model_traces(cost) if t.name == "flip")
-    assert list(flip_cost.x) == [120.0, 120.0, 300.0]  # unknown size still has a cost
-    assert list(flip_cost.y) == pytest.approx([40.0, 30.0, 50.0])  # Qwen3-1.7B, mystery, 8B
-    assert "tokens per item" in cost.layout.xaxis.title.text
-
-
-def test_likelihood_cost_is_named_as_forward_passes(rows):
-    likelihood = row("Qwen3-1.7B", "flipll", everywhere(0.45), 1_700_000_000, tokens_per_item=0.0)
-    cost = cost_accuracy_figure([*rows, likelihood], RB2)
-    (trace,) = [t for t in model_traces(cost) if t.name == "flipll"]
-    assert list(trace.x) == [0.0] and "forward pass" in trace.hovertext[0]
-    flip = next(t for t in model_traces(cost) if t.name == "flip")
-    assert "forward pass" not in flip.hovertext[0]
+    assert bars.name == "FLIP" and list(bars.y) == pytest.approx([55.0])
+    assert "accuracy where always-shortest is wrong: 40.0%" in bars.hovertext[0]
+    assert fig.layout.shapes[0].y0 == pytest.approx(25.0)  # chance
 
 
 def _strings(node: object) -> list[str]:
@@ -243,13 +234,21 @@ def _strings(node: object) -> list[str]:
 
 
 def test_hostile_names_reach_every_figure_only_escaped():
-    rows = [
-        row(HOSTILE, "flip", everywhere(0.4), tokens_per_item=50.0),
-        row(HOSTILE, HOSTILE, everywhere(0.3), profile=HOSTILE),
-        row(HOSTILE, "judge_pairwise", everywhere(0.2)),
-    ]
-    figures = chart_figures(rows, RB2)
-    assert set(figures) == set(CHART_IDS)
+    metrics = {"generated_tokens_per_item": 50.0, "parse_fail_rate": 0.1,
+               "acc_length_controlled": 0.5}  # fmt: skip
+    rows = fake_board(
+        [
+            fake_row(HOSTILE, "flip", everywhere(0.4, **metrics)),
+            fake_row(
+                HOSTILE, HOSTILE, everywhere(0.3, **metrics), profile=HOSTILE, backend=HOSTILE
+            ),
+            fake_row(HOSTILE, "judge_pairwise", everywhere(0.2, **metrics)),
+        ],
+        RB2,
+        [fake_reference("rule:x", HOSTILE, "rule", everywhere_value(0.3))],
+    )
+    figures = chart_figures(rows)
+    assert list(figures) == list(CHART_IDS)
     for chart_id, fig in figures.items():
         # to_json() writes "<" as \u003c, so look at the decoded strings, not the raw JSON.
         strings = _strings(json.loads(fig.to_json()))
@@ -257,32 +256,22 @@ def test_hostile_names_reach_every_figure_only_escaped():
         assert any("&lt;img src=x onerror=alert(1)&gt;" in s for s in strings), chart_id
 
 
-@pytest.mark.parametrize(
-    "rows",
-    [
-        [],
-        [row("baseline: longest", "baseline_longest", everywhere(0.3), is_baseline=True)],
-    ],
-)
-def test_no_model_rows_say_so_in_every_figure(rows):
-    for fig in validated_figures(rows, RB2).values():
-        assert notes(fig) == EMPTY_MESSAGE
-        assert not fig.data
+@pytest.mark.parametrize("with_references", [False, True])
+def test_no_model_rows_say_so_in_every_figure(with_references):
+    rows = fake_board([], RB2, references() if with_references else [])
+    for fig in chart_figures(rows).values():
+        validated = fig.to_plotly()
+        assert notes(validated) == EMPTY_MESSAGE and not validated.data
 
 
-def test_no_domains_selected_is_not_an_error(rows):
-    for fig in validated_figures(rows, []).values():
-        assert fig.layout.annotations  # a message, never an exception
-
-
-def test_shipped_json_carries_the_white_template_and_passes_full_validation(rows):
+def test_shipped_json_carries_the_white_template_and_passes_full_validation(store_rows):
     """What gr.Plot receives is the figure's JSON: it must parse, carry the white template
     itself (plotly.js knows no template names) and validate against plotly's schema."""
     import plotly.io as pio
 
     white = pio.templates["plotly_white"].layout.plot_bgcolor
-    for domains in (RB2, RB2[:1], []):
-        for name, fig in chart_figures(rows, domains).items():
+    for domains in (RB2, RB2[:1]):
+        for name, fig in chart_figures(fake_board(store_rows, domains, references())).items():
             shipped = fig.plot_data()
             assert shipped.type == "plotly", name
             parsed = json.loads(shipped.plot)

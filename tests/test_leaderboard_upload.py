@@ -1,4 +1,6 @@
-"""Leaderboard uploads: a zipped lm-eval output folder, unpacked safely and ingested."""
+"""Leaderboard uploads: a zipped lm-eval output folder, unpacked safely and ingested
+(:mod:`flip_store.ingest.archives`), and its report shown in the Submit tab
+(:mod:`leaderboard.tabs.about`)."""
 
 from __future__ import annotations
 
@@ -16,18 +18,18 @@ from pathlib import Path
 import pytest
 
 from flip_store.database import open_engine
-from flip_store.read.listing import list_runs
-from leaderboard import upload
-from leaderboard.upload import (
+from flip_store.ingest import archives
+from flip_store.ingest.archives import (
     UPLOAD_TOKEN_ENV,
     UploadError,
     UploadReport,
     extract_archive,
-    handle_upload,
     ingest_upload,
-    render_report,
     upload_enabled,
 )
+from flip_store.read.listing import list_runs
+from leaderboard.tabs import about
+from leaderboard.tabs.about import handle_upload, render_report
 
 TOKEN = "s3cret-upload-token"
 RESULTS = "results_2026-01-01T00-00-00.000000.json"
@@ -83,8 +85,7 @@ def text_of(fragment: str) -> str:
 
 
 def model_runs(url: str) -> list[str]:
-    runs = list_runs(open_engine(url, read_only=True))
-    return sorted(run.task for run in runs if not run.model.startswith("baseline"))
+    return sorted(run.task for run in list_runs(open_engine(url, read_only=True)))
 
 
 def test_valid_upload_is_ingested_and_reupload_is_unchanged(lm_eval_output, env, db, tmp_path):
@@ -218,22 +219,22 @@ def test_hostile_archives_are_refused_with_one_line_and_leave_nothing(env, db, t
 def test_size_and_count_limits(env, tmp_path, monkeypatch):
     target = tmp_path / "target"
     big = write_zip(tmp_path / "big.zip", [member(f"run/{RESULTS}", b"x" * 5000)])
-    monkeypatch.setattr(upload, "MAX_MEMBER_BYTES", 4000)
+    monkeypatch.setattr(archives, "MAX_MEMBER_BYTES", 4000)
     with pytest.raises(UploadError, match=r"'run/results_.*' is 5000 bytes uncompressed, over"):
         extract_archive(big, target)
-    monkeypatch.setattr(upload, "MAX_MEMBER_BYTES", 10_000)
-    monkeypatch.setattr(upload, "MAX_TOTAL_BYTES", 6000)
+    monkeypatch.setattr(archives, "MAX_MEMBER_BYTES", 10_000)
+    monkeypatch.setattr(archives, "MAX_TOTAL_BYTES", 6000)
     two = write_zip(
         tmp_path / "two.zip",
         [member(f"run/{RESULTS}", b"x" * 4000), member(f"run/{SAMPLES}", b"y" * 4000)],
     )
     with pytest.raises(UploadError, match=r"'run/samples_.*': the archive holds more than 6000"):
         extract_archive(two, target)
-    monkeypatch.setattr(upload, "MAX_MEMBERS", 5)
+    monkeypatch.setattr(archives, "MAX_MEMBERS", 5)
     crowd = write_zip(tmp_path / "crowd.zip", [member(f"r{i}/{RESULTS}") for i in range(6)])
     with pytest.raises(UploadError, match="6 members, over the 5 limit"):
         extract_archive(crowd, target)
-    monkeypatch.setattr(upload, "MAX_ARCHIVE_BYTES", 100)
+    monkeypatch.setattr(archives, "MAX_ARCHIVE_BYTES", 100)
     with pytest.raises(UploadError, match=r"the archive is \d+ bytes, over the 100 byte limit"):
         extract_archive(crowd, target)
     assert not target.exists()
@@ -331,8 +332,8 @@ def test_handle_upload_never_raises(env, db, tmp_path, monkeypatch, caplog):
     def explode(*args):
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(upload, "ingest_upload", explode)
-    with caplog.at_level(logging.ERROR, logger="leaderboard.upload"):
+    monkeypatch.setattr(about, "ingest_upload", explode)
+    with caplog.at_level(logging.ERROR, logger="leaderboard.tabs.about"):
         shown = text_of(handle_upload(str(tmp_path / "x.zip"), TOKEN, db[1]))
     assert "internal error" in shown and "secret" not in shown
     assert "secret internal detail" in caplog.text
@@ -342,6 +343,6 @@ def test_handle_upload_never_raises(env, db, tmp_path, monkeypatch, caplog):
 
         raise FlipStoreError("cannot open sqlite:///x: the database is read-only\nmore")
 
-    monkeypatch.setattr(upload, "ingest_upload", store_error)
+    monkeypatch.setattr(about, "ingest_upload", store_error)
     shown = text_of(handle_upload(str(tmp_path / "x.zip"), TOKEN, db[1]))
     assert "Upload refused" in shown and "read-only" in shown and "more" not in shown

@@ -1,4 +1,5 @@
-"""Leaderboard view functions: escaping, highlighting, table filters, CSV, deep links, Inspect."""
+"""Leaderboard view functions: escaping, highlighting, deep links, Inspect, and each tab's
+server-side work through :class:`leaderboard.views.LeaderboardViews`."""
 
 from __future__ import annotations
 
@@ -8,17 +9,12 @@ import pytest
 from harness_fakes import PLANTED_MARKUP
 
 from flip_store.read.items import find_items, item_detail
-from flip_store.read.leaderboard import leaderboard
 from flip_store.read.listing import list_runs
-from flip_store.read.verdicts import discordant_counts
 from leaderboard.deep_links import parse_query, query_string
 from leaderboard.escaping import escape_text, highlight_shared_words
-from leaderboard.gains import flip_gains
+from leaderboard.figures.charts import CHART_IDS
 from leaderboard.inspect_view import render_item
-from leaderboard.paper_reference import PAPER_LABEL
-from leaderboard.table_view import TableFilters, csv_safe, leaderboard_frame, size_bucket
-
-LLMBAR = ["neighbor", "gptinst", "gptout", "manual"]
+from leaderboard.views import LeaderboardViews
 
 
 def test_escaping_keeps_markup_as_text():
@@ -34,58 +30,6 @@ def test_highlighting_marks_exactly_the_words_f1_counts():
     assert "<mark>cats!</mark>" not in html and "cats!" in html
     assert "&lt;b&gt;poem&lt;/b&gt;," in html  # markup escaped; 'b' tags break the word match
     assert highlight_shared_words(None, "x") == ""
-
-
-def test_table_filters_and_reference_rows(small_store):
-    rows = leaderboard(small_store, "llmbar")
-    frame = leaderboard_frame(rows, "llmbar", LLMBAR, TableFilters())
-    assert set(frame["Kind"]) == {"model", "baseline"}  # no paper rows on LLMBar
-    flip = frame[frame["Method"] == "flip"].iloc[0]
-    assert flip["Neighbor"] == 100.0 and flip["Manual"] == 100.0
-    assert flip["Average"] is None  # gptinst and gptout were not run: no average
-    only_flip = leaderboard_frame(
-        rows, "llmbar", LLMBAR, TableFilters(methods=["flip"], show_baselines=False)
-    )
-    assert list(only_flip["Method"]) == ["flip"]
-    shown = ["neighbor", "manual"]
-    gains = flip_gains(rows, shown, lambda pairs: discordant_counts(small_store, pairs))
-    two = leaderboard_frame(rows, "llmbar", LLMBAR, TableFilters(domains=shown), gains)
-    assert "GPTInst" not in two.columns
-    flip_two = two[two["Method"] == "flip"].iloc[0]
-    assert flip_two["Average"] == 100.0
-    assert flip_two["FLIP gain (%)"] == 0.0  # the fake judge is perfect too
-    assert flip_two["Gain p (McNemar)"] == 1.0  # same verdict on every shared item
-    (gain,) = gains.values()
-    assert gain.judge.method == "judge_pairwise" and gain.counts.n == 4  # 2 items x 2 domains
-    assert leaderboard_frame(
-        rows, "llmbar", LLMBAR, TableFilters(search="nomatch", show_baselines=False)
-    ).empty
-    rb2 = leaderboard_frame(
-        [], "rb2", ["focus", "factuality", "precise_if", "math"], TableFilters()
-    )
-    assert set(rb2["Model"]) == {PAPER_LABEL} and len(rb2) == 4
-    assert float(rb2[rb2["Method"] == "flip"]["Average"].iloc[0]) == 34.5
-    hidden = leaderboard_frame([], "rb2", ["focus"], TableFilters(show_paper=False))
-    assert hidden.empty
-
-
-def test_limited_runs_are_marked(small_store):
-    rows = leaderboard(small_store, "llmbar", include_limited=True)
-    frame = leaderboard_frame(rows, "llmbar", LLMBAR, TableFilters(methods=["judge_pointwise"]))
-    assert frame["Runs"].iloc[0].endswith("(limited)")
-
-
-def test_size_buckets():
-    assert [
-        size_bucket(p) for p in (None, 135_000_000, 1_700_000_000, 8_000_000_000, 13_000_000_000)
-    ] == ["unknown", "< 1B", "1-3B", "3-8B", "> 8B"]
-
-
-def test_csv_export_neutralises_formulas():
-    import pandas as pd
-
-    frame = pd.DataFrame({"Model": ['=HYPERLINK("x")', "+1", "-2", "@a", "safe"], "n": [1] * 5})
-    assert list(csv_safe(frame)["Model"]) == ['\'=HYPERLINK("x")', "'+1", "'-2", "'@a", "safe"]
 
 
 @pytest.mark.parametrize(
@@ -124,7 +68,8 @@ def test_inspect_renders_everything_escaped(small_store):
     assert "onerror=&quot;" in html and "<img" not in html
     assert "Original instruction" in html and "candidate 1 · gold" in html
     assert "picked by" in html and "F1 1.00" in html and "<mark>" in html
-    assert "baseline" not in html  # reference runs are not shown as judges
+    assert "· FLIP (run" in html and "· pairwise judge (run" in html  # method labels
+    assert "pairwise wins" in html and "reasoning: r" in html
 
 
 def test_find_items_filters(small_store):
@@ -156,16 +101,65 @@ def test_inspect_marks_ties_instead_of_a_pick(small_store):
     assert "picked by" in render_item(detail, [flip])
 
 
-def test_length_chart_shows_the_featured_model_on_the_selected_domains(small_store):
-    from leaderboard.views import LeaderboardViews
-
+def test_charts_follow_the_domains_and_the_chosen_model(small_store):
     views = LeaderboardViews(small_store)
-    figure = views.length_chart("llmbar", ["neighbor"], False)
+    names, featured = views.model_choices("llmbar")
+    assert featured in names and len(names) == 1  # the limited-only model is not offered
+    figures = views.charts("llmbar", ["neighbor", "manual"])
+    assert len(figures) == len(CHART_IDS)
+    bars = json.loads(figures[CHART_IDS.index("domain_bars")].plot)
+    assert [t["name"] for t in bars["data"] if t["type"] == "bar"] == ["FLIP", "pairwise judge"]
+    assert bars["data"][0]["x"] == ["Neighbor", "Manual"]
+    assert views.charts("llmbar", ["neighbor", "manual"]) is figures  # memoised
+    other = views.charts("llmbar", ["neighbor", "manual"], model="absent")
+    assert "No runs for absent" in json.loads(other[1].plot)["layout"]["annotations"][0]["text"]
+
+
+def test_length_chart_shows_the_featured_model_on_the_selected_domains(small_store):
+    views = LeaderboardViews(small_store)
+    figure = views.length_chart("llmbar", ["neighbor"])
     traces = json.loads(figure.plot)["data"]  # what gr.Plot hands to plotly.js
     names = [trace["name"] for trace in traces]
     # the small store's one model: FLIP and the pairwise judge, plus the two length rules
-    assert sum("flip" in n for n in names) == 1 and sum("judge_pairwise" in n for n in names) == 1
-    assert {"always longest", "always shortest"} <= set(names)
-    model_trace = next(t for t in traces if "flip" in t["name"])
+    assert sum("FLIP" in n for n in names) == 1 and sum("pairwise judge" in n for n in names) == 1
+    assert {"always the longest", "always the shortest"} <= set(names)
+    model_trace = next(t for t in traces if "FLIP" in t["name"])
     assert all(y == 100.0 for y in model_trace["y"] if y is not None)  # the fake picks GOOD
-    assert views.length_chart("llmbar", ["neighbor"], False) is figure  # memoised
+    assert views.length_chart("llmbar", ["neighbor"]) is figure  # memoised
+
+
+def test_robustness_reranking_inspect_and_compare_views(small_store):
+    views = LeaderboardViews(small_store)
+    frame, figure = views.robustness("llmbar")
+    assert frame.empty and "No runs" in figure.plot  # no probe runs in this store
+    assert views.rerank_benchmarks() == []  # no reranking runs either
+    frame, figure = views.reranking(None)
+    assert frame.empty and figure.type == "plotly"
+    runs = {run_id: label for label, run_id in views.run_choices("llmbar")}
+    assert any(label.endswith(f" (limited) (run {run_id})") for run_id, label in runs.items())
+    assert views.item_ids("llmbar", "manual", "", None, None, "all items") == [
+        "llmbar:manual:0",
+        "llmbar:manual:1",
+    ]
+    assert "No item matches" in views.item_html(None, [])
+    assert "no item with that id" in views.item_html("llmbar:manual:99", [])
+    flip = next(r for r, label in runs.items() if "flip_llmbar_neighbor" in label)
+    pairwise = next(r for r, label in runs.items() if "judge_pairwise_llmbar_neighbor" in label)
+    assert "Pick two runs" in views.compare_html(None, flip, "llmbar")
+    assert "McNemar exact p" in views.compare_html(pairwise, flip, "llmbar")
+
+
+def test_notice_counts_the_real_models(small_store):
+    views = LeaderboardViews(small_store)
+    assert (
+        views.real_models() and views.notice() == f"{len(views.real_models())} models in the store."
+    )
+
+
+def test_deep_links_choose_the_benchmark_of_their_runs(small_store):
+    views = LeaderboardViews(small_store)
+    (run_id, *_) = [run.id for run in list_runs(small_store)]
+    assert views.link_benchmark(parse_query({"tab": "compare", "runs": str(run_id)})) == "llmbar"
+    assert views.link_benchmark(parse_query({"benchmark": "rb2"})) == "rb2"
+    choices, runs = views.linked_runs("llmbar", [run_id, 99_999])
+    assert runs == [run_id, None] and run_id in {value for _, value in choices}

@@ -20,10 +20,10 @@ from flip_core.length_buckets import (
 )
 from flip_core.selection import Interval, bootstrap_interval
 from flip_store.database import open_engine
-from flip_store.read.leaderboard import Cell, LeaderboardRow, leaderboard
+from flip_store.read.leaderboard import leaderboard
 from flip_store.read.length import LengthAccuracyRow, LengthReport, length_report
-from leaderboard.charts import EMPTY_MESSAGE
-from leaderboard.length_chart import length_accuracy_figure
+from leaderboard.figures.length import length_accuracy_figure
+from leaderboard.figures.style import EMPTY_MESSAGE
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 
@@ -103,17 +103,20 @@ def test_report_buckets_the_leaderboards_runs_on_the_chosen_length(small_store):
     assert [(b.label, b.items) for b in report.buckets] == [("2 words", 3), ("9 words", 1)]
     assert "llmbar:manual:1" in report.buckets[1].item_ids
     assert report.requested_buckets == 4 and report.items == 4
-    rows = {r.leaderboard_row.method: r for r in report.rows}
+    rows = {r.method: r for r in report.rows}
     # The limited pointwise run and the random pick (no per-item picks) are not reported.
-    assert set(rows) == {"flip", "judge_pairwise", "baseline_longest", "baseline_shortest"}
+    assert set(rows) == {"flip", "judge_pairwise", "longest", "shortest"}
+    assert {r.method: r.kind for r in report.rows}["longest"] == "rule"
     shown = {r.method: r for r in leaderboard(small_store, "llmbar")}
-    for method, row in rows.items():
-        assert row.run_ids == [cell.run_id for cell in shown[method].domains.values()]
+    for method in ("flip", "judge_pairwise"):
+        cells = shown[method].domains.values()
+        assert rows[method].run_ids == tuple(cell.run_id for cell in cells)
+        assert rows[method].kind == "model" and rows[method].backend == shown[method].backend
     assert [a.value for a in rows["flip"].accuracy] == [1.0, 1.0]
     assert [a.n for a in rows["flip"].accuracy] == [3, 1]  # pooled over both domains
     # On the long item the gold is the longer response: only always-longest gets it.
-    assert rows["baseline_longest"].accuracy[1].value == 1.0
-    assert rows["baseline_shortest"].accuracy[1].value == 0.0
+    assert rows["longest"].accuracy[1].value == 1.0
+    assert rows["shortest"].accuracy[1].value == 0.0
 
 
 def test_report_reads_the_same_on_every_backend(lm_eval_output, monkeypatch, db_url):
@@ -124,8 +127,8 @@ def test_report_reads_the_same_on_every_backend(lm_eval_output, monkeypatch, db_
     ingest_path(engine, lm_eval_output, progress=lambda line: None)
     report = length_report(engine, "llmbar")
     assert [(b.label, b.items) for b in report.buckets] == [("2 words", 2)]  # neighbor only
-    methods = {r.leaderboard_row.method for r in report.rows}
-    assert methods == {"flip", "judge_listwise", "baseline_longest", "baseline_shortest"}
+    methods = {r.method for r in report.rows}
+    assert methods == {"flip", "judge_listwise", "longest", "shortest"}
     assert all(a is not None and a.n == 2 for r in report.rows for a in r.accuracy)
 
 
@@ -173,7 +176,7 @@ def test_table_has_a_line_per_row_and_a_column_per_bucket(small_store, capsys):
     assert lines[0].startswith("llmbar: strict best-of-N accuracy in %")
     assert "4 items in 2 quantile buckets" in lines[0]
     header, items = lines[2], lines[3]
-    assert columns(header) == ["model", "method", "profile", "2 words", "9 words"]
+    assert columns(header) == ["model", "method", "profile", "backend", "2 words", "9 words"]
     assert columns(items) == ["items", "3", "1"]
     flip_line = next(columns(line) for line in lines if "  flip  " in line)
     assert flip_line[-2:] == ["100.0 [100.0, 100.0]"] * 2
@@ -192,7 +195,7 @@ def test_csv_and_json_carry_the_same_numbers(small_store, capsys):
     assert flip("--db", url, "--format", "csv") == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split(",")[:7] == [
-        "model", "method", "profile", "prompt_hash", "baseline", "run_ids", "bucket",
+        "kind", "model", "method", "profile", "backend", "prompt_hash", "run_ids",
     ]  # fmt: skip
     assert len(lines) == 1 + 2 * len(document["rows"])  # a line per row and bucket
 
@@ -206,7 +209,7 @@ def test_cells_show_a_partial_n_and_buckets_without_verdicts_a_dash():
         "llmbar",
         4,
         (bucket, LengthBucket(6, 9, frozenset({"d"}))),
-        (LengthAccuracyRow(lb_row("m", "flip"), (partial, None)),),
+        (model_row("m", "flip", (partial, None)),),
     )
     line = format_table(report).splitlines()[4]
     assert line.rstrip().endswith("50.0 [0.0, 100.0] n=2  -")
@@ -239,18 +242,9 @@ def test_missing_and_empty_databases_are_one_line_errors(tmp_path, capsys):
 # ---- the figure ----------------------------------------------------------------------------
 
 
-def lb_row(model: str, method: str, profile: str = "cpu", **kw) -> LeaderboardRow:
-    return LeaderboardRow(
-        model=model,
-        family=None,
-        parameters=None,
-        is_baseline=kw.get("is_baseline", False),
-        method=method,
-        profile=profile,
-        prompt_hash=f"hash-{method}",
-        domains={"neighbor": Cell(kw.get("run_id", 7), 0.5, 0.4, 0.6, 3, False)},
-        parse_fail_rate=None,
-        tokens_per_item=None,
+def model_row(model: str, method: str, accuracy: tuple, profile: str = "cpu") -> LengthAccuracyRow:
+    return LengthAccuracyRow(
+        "model", model, method, profile, "hf", f"hash-{method}", (7,), accuracy
     )
 
 
@@ -263,11 +257,10 @@ def hostile_report() -> LengthReport:
         4,
         (short, long),
         (
-            LengthAccuracyRow(lb_row(HOSTILE, "flip"), (acc, acc)),
-            LengthAccuracyRow(lb_row(HOSTILE, HOSTILE, profile=HOSTILE), (acc, None)),
+            model_row(HOSTILE, "flip", (acc, acc)),
+            model_row(HOSTILE, HOSTILE, (acc, None), profile=HOSTILE),
             LengthAccuracyRow(
-                lb_row("baseline: always the longest", "baseline_longest", is_baseline=True),
-                (acc, acc),
+                "rule", "always the longest", "longest", "", "", None, (), (acc, acc)
             ),
         ),
     )
@@ -291,9 +284,11 @@ def test_figure_has_a_trace_per_row_with_bucket_categories_and_intervals():
     assert list(model.y) == [50.0, 50.0]
     assert list(model.error_y.array) == [25.0, 25.0]
     assert list(fig.data[1].y) == [50.0, None]  # no verdict in the long bucket
-    baseline = fig.data[2]
-    assert baseline.name == "always longest" and baseline.line.dash == "dash"
-    assert "run id(s): 7" in model.hovertext[0]
+    rule = fig.data[2]
+    assert rule.name == "always the longest" and rule.line.dash == "dash"
+    assert rule.error_y.array is None  # a rule is exact on these items
+    assert "run id(s): 7" in model.hovertext[0] and "method: FLIP" in model.hovertext[0]
+    assert model.name.endswith(" · FLIP")  # the method's label
 
 
 def test_figure_text_from_runs_is_only_escaped():

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from leaderboard.plot_spec import WHITE_TEMPLATE, PlotSpec
+from leaderboard.figures.plot_spec import WHITE_TEMPLATE, PlotSpec
 
 
 def test_layout_updates_merge_nested_properties_instead_of_replacing_them():

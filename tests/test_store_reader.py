@@ -57,3 +57,22 @@ def test_derived_values_are_kept_until_the_store_changes(small_store):
     assert built == [1]
     reader._version = None  # as after an ingest: the next read sees a different version
     assert reader.derived("figures", lambda: ["rebuilt"]) == ["rebuilt"]
+
+
+def test_reference_rows_are_memoised_until_the_store_changes(small_store):
+    reader = StoreReader(small_store)
+    first = reader.references("llmbar")
+    assert reader.references("llmbar") is first
+    assert {row.kind for row in first} == {"rule", "reported"}
+    reader._version = None  # as after an ingest
+    assert reader.references("llmbar") is not first
+
+
+def test_the_board_is_memoised_per_domain_selection(small_store):
+    from leaderboard.views import LeaderboardViews
+
+    views = LeaderboardViews(small_store)
+    both = views.board("llmbar", ("neighbor", "manual"))
+    assert views.board("llmbar", ("neighbor", "manual")) is both
+    one = views.board("llmbar", ("neighbor",))
+    assert one is not both and all(row.domains == ("neighbor",) for row in one)

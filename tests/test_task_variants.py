@@ -89,15 +89,15 @@ def test_sampled_flip_keeps_five_samples_and_derives_fewer(
         variant = session.scalar(select(RunRow.variant).where(RunRow.task == task))
     assert variant == "s5"
 
-    # The leaderboard keeps sampled runs apart: shown when asked for, beside the baselines.
+    # The leaderboard keeps sampled runs apart: shown when asked for, beside the rule rows.
     from leaderboard.table_view import TableFilters
     from leaderboard.views import LeaderboardViews
 
     views = LeaderboardViews(engine)
-    sampled, _ = views.table("llmbar", TableFilters(sampling="s5"), False)
-    assert list(sampled[sampled["Kind"] == "model"]["Method"]) == ["flip"]
-    assert (sampled["Kind"] == "baseline").any()
-    clean, _ = views.table("llmbar", TableFilters(), False)
+    sampled = views.table("llmbar", TableFilters(variant="s5")).frame
+    assert list(sampled[sampled["Kind"] == "model"]["Method"]) == ["FLIP"]
+    assert (sampled["Kind"] == "rule").any()
+    clean = views.table("llmbar", TableFilters()).frame
     assert not (clean["Kind"] == "model").any()
 
 
