@@ -8,7 +8,7 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
-from flip_cli.commands import report_robustness
+from flip_cli.commands import report_length_control, report_robustness
 from flip_cli.report_format import add_report_options, aligned_columns
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     length.set_defaults(handler=run_length)
     report_robustness.register(kinds)
+    report_length_control.register(kinds)
 
 
 def run_length(args: argparse.Namespace) -> int:
@@ -76,12 +77,13 @@ def format_table(report: LengthReport) -> str:
     Two header lines: each bucket's word range, then how many items it holds.
     """
     lines = [
-        ["model", "method", "profile", *(bucket.label for bucket in report.buckets)],
-        ["", "", "items", *(str(bucket.items) for bucket in report.buckets)],
+        ["model", "method", "profile", "backend", *(bucket.label for bucket in report.buckets)],
+        ["", "", "", "items", *(str(bucket.items) for bucket in report.buckets)],
     ]
     for row in report.rows:
         cells = zip(row.accuracy, report.buckets, strict=True)
-        lines.append([row.model, row.method, row.profile, *(_cell(a, b.items) for a, b in cells)])
+        cells_text = [_cell(accuracy, bucket.items) for accuracy, bucket in cells]
+        lines.append([row.model, row.method, row.profile, row.backend, *cells_text])
     table = aligned_columns(lines)
     title = (
         f"{report.benchmark}: strict best-of-N accuracy in % [95% bootstrap interval] by length "
@@ -152,6 +154,7 @@ def _row_fields(row: LengthAccuracyRow) -> dict[str, Any]:
         "model": row.model,
         "method": row.method,
         "profile": row.profile,
+        "backend": row.backend,
         "prompt_hash": row.prompt_hash,
         "run_ids": list(row.run_ids),
     }

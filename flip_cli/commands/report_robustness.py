@@ -61,6 +61,7 @@ def records(rows: list[RobustnessRow]) -> list[dict[str, Any]]:
             "model": row.model,
             "method": row.method,
             "profile": row.profile,
+            "backend": row.backend,
             "prompt_hash": row.prompt_hash,
             "probe": probe,
             **_drop_fields(drop),
@@ -91,13 +92,15 @@ def _drop_fields(drop: ProbeDrop) -> dict[str, Any]:
 
 def format_table(benchmark: str, rows: list[RobustnessRow]) -> str:
     """Aligned columns; accuracies and drops in % / points, p to two significant digits."""
-    lines = [["model", "method", "profile", "probe", "n", "clean", "probed", "drop [95% CI]", "p"]]
+    header = ["model", "method", "profile", "backend", "probe", "n", "clean", "probed"]
+    lines = [[*header, "drop [95% CI]", "p"]]
     for record in records(rows):
         lines.append(
             [
                 record["model"],
                 record["method"],
                 record["profile"],
+                record["backend"],
                 record["probe"],
                 str(record["n"]),
                 f"{record['acc_clean'] * 100:.1f}",

@@ -48,6 +48,7 @@ class LengthAccuracyRow:
     model: str
     method: str
     profile: str
+    backend: str
     prompt_hash: str | None
     run_ids: tuple[int, ...]
     accuracy: tuple[Interval | None, ...]
@@ -107,6 +108,7 @@ def length_report(
             row.model,
             row.method,
             row.profile,
+            row.backend,
             row.prompt_hash,
             tuple(runs.values()),
             tuple(bucket_accuracy(bucket, row_verdicts) for bucket in grouped),
@@ -122,6 +124,7 @@ def length_report(
                 "rule",
                 RULES[rule],
                 rule,
+                "",
                 "",
                 None,
                 (),
