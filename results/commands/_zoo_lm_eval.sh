@@ -19,3 +19,32 @@ run_zoo_task() {
     --use_cache "$5" \
     --metadata "{\"profile\": \"$2\"}"
 }
+
+# related_runs RUN_FOLDER TASK: the finished runs of RUN_FOLDER whose requests TASK repeats:
+# its clean run (a probe changes only the rejected candidates), its unguarded twin (the guard
+# changes only the texts it acts on) and that twin's clean run.
+related_runs() {
+  local clean="${2%_hack_*}" unguarded="${2/_guarded/}"
+  local candidate
+  for candidate in "${clean}" "${unguarded}" "${unguarded%_hack_*}"; do
+    [ "${candidate}" != "$2" ] && compgen -G "$1/${candidate}/*/results_*.json" > /dev/null \
+      && echo "$1/${candidate}"
+  done | sort -u
+}
+
+# run_zoo_tasks MODEL_ALIAS PROFILE TASK...: each task unless finished, its cache seeded first.
+run_zoo_tasks() {
+  local alias_name=$1 profile=$2
+  shift 2
+  local run="results/raw/llmbar-${alias_name}-${profile}-llamacpp" task out cache seeds
+  for task in "$@"; do
+    out="${run}/${task}"
+    if compgen -G "${out}/*/results_*.json" > /dev/null; then echo "skip ${task} (done)"; continue; fi
+    cache="results/cache/llmbar-${alias_name}-${profile}-llamacpp-${task}"
+    mapfile -t seeds < <(related_runs "${run}" "${task}")
+    if [ ${#seeds[@]} -gt 0 ]; then "${FLIP_PYTHON}" -m flip_cli.main cache seed "${seeds[@]}" --cache "${cache}"; fi
+    rm -rf "${out}"
+    echo "run ${task} ($(date -u +%FT%TZ))"
+    run_zoo_task "${alias_name}" "${profile}" "${task}" "${out}" "${cache}"
+  done
+}
