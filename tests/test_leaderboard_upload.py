@@ -195,7 +195,9 @@ HOSTILE = {
 
 
 @pytest.mark.parametrize("case", sorted(HOSTILE))
-def test_hostile_archives_are_refused_with_one_line_and_leave_nothing(env, db, tmp_path, case):
+def test_hostile_archives_are_refused_with_one_line_and_leave_nothing(
+    env, db, tmp_path, case, caplog
+):
     members, name, reason = HOSTILE[case]
     archive = write_zip(tmp_path / "upload.zip", members)
     if case == "nul":  # zipfile cuts names at NUL when writing: put it in the bytes
@@ -211,9 +213,14 @@ def test_hostile_archives_are_refused_with_one_line_and_leave_nothing(env, db, t
     with pytest.raises(UploadError):
         ingest_upload(archive, TOKEN, url)
     assert not path.exists() and list(env.iterdir()) == []
-    shown = handle_upload(str(archive), TOKEN, url)
+    with caplog.at_level(logging.INFO):
+        shown = handle_upload(str(archive), TOKEN, url)
     assert shown.startswith('<div class="flip-upload"><p>Upload refused') and "\n" not in shown
     assert "<script" not in shown and "\x1b" not in shown
+    # a refusal is the user's answer, not a server fault: no traceback, nothing at WARNING+
+    # (it once logged two tracebacks about cleaning up a folder that was never created)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
+    assert "Traceback" not in caplog.text
 
 
 def test_size_and_count_limits(env, tmp_path, monkeypatch):
