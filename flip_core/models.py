@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from flip_core.catalog.models import BUNDLED, ModelEntry, is_alias, model_entry
 from flip_core.errors import FlipModelError
@@ -54,15 +56,9 @@ def converted_model_dir(entry: ModelEntry) -> Path:
     source = ensure_gguf(entry)
     target = cache_dir() / "models" / converted_dir_name(entry)
     fingerprint = {"source": entry.hub_file, "sha256": entry.gguf_sha256}
-    if _is_converted(target, fingerprint):
-        return target
-    from filelock import FileLock
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(target) + ".lock"):
-        if not _is_converted(target, fingerprint):
-            _convert_gguf(source, target, fingerprint)
-    return target
+    return _converted_once(
+        target, fingerprint, lambda work: _write_model(source, work), f"convert {source}"
+    )
 
 
 def bundled_model_dir() -> Path:
@@ -86,31 +82,44 @@ def gguf_tokenizer_dir(gguf: Path) -> Path:
     digest = file_sha256(gguf)
     target = cache_dir() / "models" / "tokenizers" / digest[:16]
     fingerprint = {"source": gguf.name, "sha256": digest}
+    return _converted_once(
+        target,
+        fingerprint,
+        lambda work: _load_tokenizer(gguf).save_pretrained(work),
+        f"read the tokenizer of {gguf}",
+    )
+
+
+def _converted_once(
+    target: Path, fingerprint: dict, write: Callable[[Path], None], what: str
+) -> Path:
+    """``target`` filled by ``write(folder)`` once, unless a folder with ``fingerprint`` is
+    already there.
+
+    A file lock makes concurrent processes convert once (the others wait, then find it done).
+    ``write`` fills a fresh folder beside the target, which is renamed into place with its
+    fingerprint only when complete, so a killed or failed conversion leaves no half folder; a
+    failure is a :class:`FlipModelError` saying what could not be done (``what``).
+    """
     if _is_converted(target, fingerprint):
         return target
     from filelock import FileLock
 
     target.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(target) + ".lock"):
-        if not _is_converted(target, fingerprint):
-            _convert_tokenizer(gguf, target, fingerprint)
+        if _is_converted(target, fingerprint):
+            return target
+        work = Path(tempfile.mkdtemp(prefix=".converting-", dir=target.parent))
+        try:
+            write(work)
+            (work / _CONVERSION_MARKER).write_text(json.dumps(fingerprint))
+            if target.exists():
+                shutil.rmtree(target)
+            work.rename(target)
+        except Exception as error:
+            shutil.rmtree(work, ignore_errors=True)
+            raise FlipModelError(f"could not {what}: {error}") from error
     return target
-
-
-def _convert_tokenizer(source: Path, target: Path, fingerprint: dict) -> None:
-    from transformers import AutoTokenizer
-
-    work = Path(tempfile.mkdtemp(prefix=".converting-", dir=target.parent))
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(str(source.parent), gguf_file=source.name)
-        tokenizer.save_pretrained(work)
-        (work / _CONVERSION_MARKER).write_text(json.dumps(fingerprint))
-        if target.exists():
-            shutil.rmtree(target)
-        work.rename(target)
-    except Exception as error:
-        shutil.rmtree(work, ignore_errors=True)
-        raise FlipModelError(f"could not read the tokenizer of {source}: {error}") from error
 
 
 def _is_converted(target: Path, fingerprint: dict) -> bool:
@@ -121,37 +130,33 @@ def _is_converted(target: Path, fingerprint: dict) -> bool:
         return False
 
 
-def _convert_gguf(source: Path, target: Path, fingerprint: dict) -> None:
-    """De-quantise a GGUF file into a plain HF folder, written beside the target then renamed.
+def _load_tokenizer(source: Path) -> Any:
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(source.parent), gguf_file=source.name)
+
+
+def _write_model(source: Path, folder: Path) -> None:
+    """De-quantise a GGUF file into a plain HF model folder (weights, config, tokenizer).
 
     A GGUF-loaded model keeps its quantisation config and refuses ``save_pretrained``; its
     weights are already de-quantised, so they are copied into a fresh model built from the
     same config, which saves normally.
     """
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
 
-    work = Path(tempfile.mkdtemp(prefix=".converting-", dir=target.parent))
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(str(source.parent), gguf_file=source.name)
-        loaded = AutoModelForCausalLM.from_pretrained(
-            str(source.parent), gguf_file=source.name, dtype=torch.float32
-        )
-        config = loaded.config
-        if hasattr(config, "quantization_config"):
-            delattr(config, "quantization_config")
-        model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
-        model.load_state_dict(loaded.state_dict(), strict=True)
-        model.generation_config = loaded.generation_config
-        model.save_pretrained(work)
-        tokenizer.save_pretrained(work)
-        (work / _CONVERSION_MARKER).write_text(json.dumps(fingerprint))
-        if target.exists():
-            shutil.rmtree(target)
-        work.rename(target)
-    except Exception as error:
-        shutil.rmtree(work, ignore_errors=True)
-        raise FlipModelError(f"could not convert {source} into {target}: {error}") from error
+    loaded = AutoModelForCausalLM.from_pretrained(
+        str(source.parent), gguf_file=source.name, dtype=torch.float32
+    )
+    config = loaded.config
+    if hasattr(config, "quantization_config"):
+        delattr(config, "quantization_config")
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    model.load_state_dict(loaded.state_dict(), strict=True)
+    model.generation_config = loaded.generation_config
+    model.save_pretrained(folder)
+    _load_tokenizer(source).save_pretrained(folder)
 
 
 def resolve_model(model: str | None, *, convert: bool = True) -> ResolvedModel:

@@ -100,9 +100,10 @@ def test_report_prints_a_line_per_method_and_probe(probed_store, capsys):
     assert code == 0
     table = [re.split(r"\s{2,}", line.strip()) for line in out.splitlines()[2:5]]
     assert table[0] == [
-        "model", "method", "profile", "probe", "n", "clean", "probed", "drop [95% CI]", "p",
+        "model", "method", "profile", "backend", "probe", "n", "clean", "probed",
+        "drop [95% CI]", "p",
     ]  # fmt: skip
-    by_method = {line[1]: line[3:] for line in table[1:]}
+    by_method = {line[1]: line[4:] for line in table[1:]}
     assert by_method["flip"] == [
         "hack_restate", "2", "100.0", "0.0", "+100.0 [+100.0, +100.0]", "0.5",
     ]  # fmt: skip
@@ -122,7 +123,9 @@ def test_report_json_and_csv_carry_the_same_numbers(probed_store, capsys):
     assert (flip["clean_only_right"], flip["probed_only_right"]) == (2, 0)
     code, out, _ = report(capsys, "--db", url, "--format", "csv")
     header, *rows = out.splitlines()
-    assert header.startswith("model,method,profile,prompt_hash,probe,n,acc_clean,acc_probed,drop")
+    assert header.startswith(
+        "model,method,profile,backend,prompt_hash,probe,n,acc_clean,acc_probed,drop"
+    )
     assert len(rows) == len(document["rows"]) == 2
 
 

@@ -4,12 +4,17 @@
 from __future__ import annotations
 
 import argparse
-import io
 import json
 from typing import TYPE_CHECKING, Any
 
 from flip_cli.commands import report_length_control, report_robustness
-from flip_cli.report_format import add_report_options, aligned_columns
+from flip_cli.report_format import (
+    add_report,
+    aligned_columns,
+    csv_text,
+    no_full_runs,
+    row_fields,
+)
 
 if TYPE_CHECKING:
     from flip_core.length_buckets import LengthBucket
@@ -35,17 +40,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "response, and accuracy drops under reward-hacking probes.",
     )
     kinds = report.add_subparsers(dest="report", required=True, metavar="REPORT")
-    length = kinds.add_parser(
+    length = add_report(
+        kinds,
         "length",
-        help="accuracy by quantile bucket of the chosen response's length, per model and method",
-        description=LENGTH_DESCRIPTION,
+        "accuracy by quantile bucket of the chosen response's length, per model and method",
+        LENGTH_DESCRIPTION,
+        run_length,
     )
-    add_report_options(length)
     # The default is resolved in run_length, so that listing the subcommands imports no numpy.
     length.add_argument(
         "--buckets", type=int, help="number of quantile buckets (default: 4, quartiles)"
     )
-    length.set_defaults(handler=run_length)
     report_robustness.register(kinds)
     report_length_control.register(kinds)
 
@@ -53,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_length(args: argparse.Namespace) -> int:
     from flip_core.errors import FlipConfigError
     from flip_core.length_buckets import DEFAULT_BUCKETS
-    from flip_store.database import FlipStoreError, open_engine
+    from flip_store.database import open_engine
     from flip_store.read.length import length_report
 
     buckets = DEFAULT_BUCKETS if args.buckets is None else args.buckets
@@ -62,10 +67,7 @@ def run_length(args: argparse.Namespace) -> int:
     engine = open_engine(args.db, read_only=True)
     report = length_report(engine, args.benchmark, buckets)
     if not report.rows:
-        raise FlipStoreError(
-            f"the store holds no full run of {args.benchmark} (runs made with --limit are not "
-            "reported); store some with `flip ingest`"
-        )
+        raise no_full_runs(args.benchmark)
     render = {"table": format_table, "csv": format_csv, "json": format_json}[args.format]
     print(render(report), end="")
     return 0
@@ -111,10 +113,6 @@ def _cell(accuracy: Interval | None, bucket_items: int) -> str:
 
 def format_csv(report: LengthReport) -> str:
     """One line per row and bucket, accuracies as fractions; text cells cannot run as formulas."""
-    import pandas as pd
-
-    from leaderboard.table_view import csv_safe
-
     records = [
         {
             **_row_fields(row),
@@ -125,9 +123,7 @@ def format_csv(report: LengthReport) -> str:
         for row in report.rows
         for bucket, accuracy in zip(report.buckets, row.accuracy, strict=True)
     ]
-    buffer = io.StringIO()
-    csv_safe(pd.DataFrame.from_records(records)).to_csv(buffer, index=False)
-    return buffer.getvalue()
+    return csv_text(records)
 
 
 def format_json(report: LengthReport) -> str:
@@ -149,15 +145,7 @@ def format_json(report: LengthReport) -> str:
 
 
 def _row_fields(row: LengthAccuracyRow) -> dict[str, Any]:
-    return {
-        "kind": row.kind,
-        "model": row.model,
-        "method": row.method,
-        "profile": row.profile,
-        "backend": row.backend,
-        "prompt_hash": row.prompt_hash,
-        "run_ids": list(row.run_ids),
-    }
+    return {"kind": row.kind, **row_fields(row), "run_ids": list(row.run_ids)}
 
 
 def _bucket_fields(bucket: LengthBucket) -> dict[str, Any]:

@@ -5,11 +5,17 @@ backend."""
 from __future__ import annotations
 
 import argparse
-import io
 import json
 from typing import TYPE_CHECKING, Any
 
-from flip_cli.report_format import add_report_options, aligned_columns
+from flip_cli.report_format import (
+    add_report,
+    aligned_columns,
+    csv_text,
+    interval_fields,
+    no_full_runs,
+    row_fields,
+)
 
 if TYPE_CHECKING:
     from flip_core.selection import Interval
@@ -28,30 +34,27 @@ DESCRIPTION = (
 
 def register(kinds: argparse._SubParsersAction) -> None:
     """Add ``length-control`` under ``flip report``."""
-    parser = kinds.add_parser(
+    parser = add_report(
+        kinds,
         "length-control",
-        help="length-controlled accuracy and the length-adversarial subsets, per model and method",
-        description=DESCRIPTION,
+        "length-controlled accuracy and the length-adversarial subsets, per model and method",
+        DESCRIPTION,
+        run,
     )
-    add_report_options(parser)
     parser.add_argument(
         "--resamples", type=int, help="bootstrap refits per row (default: 1000, the library's)"
     )
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from flip_store.database import FlipStoreError, open_engine
+    from flip_store.database import open_engine
     from flip_store.read.length_control import length_control_report
 
     report = length_control_report(
         open_engine(args.db, read_only=True), args.benchmark, args.resamples
     )
     if not report.rows:
-        raise FlipStoreError(
-            f"the store holds no full run of {args.benchmark} (runs made with --limit are not "
-            "reported); store some with `flip ingest`"
-        )
+        raise no_full_runs(args.benchmark)
     render = {"table": format_table, "csv": format_csv, "json": format_json}[args.format]
     print(render(report), end="")
     return 0
@@ -137,16 +140,12 @@ def records(report: LengthControlReport) -> list[dict[str, Any]]:
     """One flat record per row, fractions rather than percentages."""
     return [
         {
-            "model": row.model,
-            "method": row.method,
-            "profile": row.profile,
-            "backend": row.backend,
-            "prompt_hash": row.prompt_hash,
+            **row_fields(row),
             "run_ids": list(row.run_ids),
             "domains": list(row.domains),
             "chance": row.chance,
-            **_interval_fields("where_shortest_wrong", row.where_shortest_wrong),
-            **_interval_fields("where_longest_wrong", row.where_longest_wrong),
+            **interval_fields(row.where_shortest_wrong, "where_shortest_wrong"),
+            **interval_fields(row.where_longest_wrong, "where_longest_wrong"),
             **row.controlled.to_dict(),
             "beats_length_rules": row.beats_length_rules,
         }
@@ -154,23 +153,8 @@ def records(report: LengthControlReport) -> list[dict[str, Any]]:
     ]
 
 
-def _interval_fields(prefix: str, accuracy: Interval | None) -> dict[str, Any]:
-    if accuracy is None:
-        return {prefix: None, f"{prefix}_low": None, f"{prefix}_high": None, f"{prefix}_n": 0}
-    return {
-        prefix: accuracy.value,
-        f"{prefix}_low": accuracy.low,
-        f"{prefix}_high": accuracy.high,
-        f"{prefix}_n": accuracy.n,
-    }
-
-
 def format_csv(report: LengthControlReport) -> str:
     """Flat columns (intervals as ``_low``/``_high``); text cells cannot run as formulas."""
-    import pandas as pd
-
-    from leaderboard.table_view import csv_safe
-
     flat = []
     for record in records(report):
         raw = record.pop("raw") or {}
@@ -181,9 +165,7 @@ def format_csv(report: LengthControlReport) -> str:
         record["run_ids"] = " ".join(str(run) for run in record["run_ids"])
         record["domains"] = " ".join(record["domains"])
         flat.append(record)
-    buffer = io.StringIO()
-    csv_safe(pd.DataFrame.from_records(flat)).to_csv(buffer, index=False)
-    return buffer.getvalue()
+    return csv_text(flat)
 
 
 def format_json(report: LengthControlReport) -> str:
@@ -195,7 +177,7 @@ def format_json(report: LengthControlReport) -> str:
             {
                 "rule": rule.rule,
                 "label": rule.label,
-                **_interval_fields("accuracy", rule.accuracy),
+                **interval_fields(rule.accuracy, "accuracy"),
             }
             for rule in report.rules
         ],

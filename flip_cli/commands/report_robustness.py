@@ -8,11 +8,10 @@ so that a README table or a paper figure can be regenerated from the store with 
 from __future__ import annotations
 
 import argparse
-import io
 import json
 from typing import TYPE_CHECKING, Any
 
-from flip_cli.report_format import add_report_options, aligned_columns
+from flip_cli.report_format import add_report, aligned_columns, csv_text, row_fields
 
 if TYPE_CHECKING:
     from flip_store.read.robustness import ProbeDrop, RobustnessRow
@@ -28,13 +27,13 @@ DESCRIPTION = (
 
 def register(kinds: argparse._SubParsersAction) -> None:
     """Add ``robustness`` under ``flip report``."""
-    parser = kinds.add_parser(
+    add_report(
+        kinds,
         "robustness",
-        help="accuracy drop under each reward-hacking probe, per model and method",
-        description=DESCRIPTION,
+        "accuracy drop under each reward-hacking probe, per model and method",
+        DESCRIPTION,
+        run,
     )
-    add_report_options(parser)
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,11 +57,7 @@ def records(rows: list[RobustnessRow]) -> list[dict[str, Any]]:
     """One flat record per row and probe, accuracies and drops as fractions."""
     return [
         {
-            "model": row.model,
-            "method": row.method,
-            "profile": row.profile,
-            "backend": row.backend,
-            "prompt_hash": row.prompt_hash,
+            **row_fields(row),
             "probe": probe,
             **_drop_fields(drop),
         }
@@ -124,14 +119,7 @@ def format_table(benchmark: str, rows: list[RobustnessRow]) -> str:
 
 def format_csv(benchmark: str, rows: list[RobustnessRow]) -> str:
     """The records as CSV; text cells cannot run as spreadsheet formulas."""
-    import pandas as pd
-
-    from leaderboard.table_view import csv_safe
-
-    frame = pd.DataFrame.from_records(records(rows)).assign(benchmark=benchmark)
-    buffer = io.StringIO()
-    csv_safe(frame).to_csv(buffer, index=False)
-    return buffer.getvalue()
+    return csv_text([{**record, "benchmark": benchmark} for record in records(rows)])
 
 
 def format_json(benchmark: str, rows: list[RobustnessRow]) -> str:
