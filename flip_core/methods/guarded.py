@@ -35,6 +35,8 @@ class _Guarded:
     """The guard's share of a guarded method: a policy and one decision per candidate."""
 
     policy: str
+    SETTINGS: ClassVar[frozenset[str]]
+    """The settings :meth:`from_settings` accepts (the method's own, and ``policy``)."""
     GUARD_METRICS: ClassVar[tuple[str, ...]] = ("guard_rate",)
     """Per item: the share of its candidates the guard acted on."""
 
@@ -56,6 +58,39 @@ class _Guarded:
         ``penalise``, which acts on the reward instead."""
         return text if self.policy == PENALISE else decision.guarded_text
 
+    def shown_texts(self, item: Item) -> list[str]:
+        """:meth:`shown_text` of every candidate, in order."""
+        return [
+            self.shown_text(decision, text)
+            for decision, text in zip(self.decisions(item), item.candidates, strict=True)
+        ]
+
+    def penalised(self, item: Item, scored: ItemScores, floor: float = 0.0) -> ItemScores:
+        """Under ``penalise``, each candidate's score scaled toward ``floor`` by its decision
+        (:func:`flip_core.restatement.penalised_reward`); the scores as they are otherwise."""
+        if self.policy != PENALISE:
+            return scored
+        return ItemScores(
+            [
+                None if score is None else penalised_reward(score, decision, floor)
+                for score, decision in zip(scored.scores, self.decisions(item), strict=True)
+            ],
+            scored.calls,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> Method:
+        unknown = set(settings) - cls.SETTINGS
+        if unknown:
+            raise FlipConfigError(f"{cls.name}: unknown settings {sorted(unknown)}")  # type: ignore[attr-defined]
+        return cls(**settings)  # type: ignore[return-value]
+
+    def extra_item_metrics(
+        self, item: Item, scored: ItemScores, outputs: Sequence[Sequence[Any]], sampled: bool
+    ) -> dict[str, float]:
+        inherited = super().extra_item_metrics(item, scored, outputs, sampled)  # type: ignore[misc]
+        return inherited | {"guard_rate": self.guard_rate(item)}
+
 
 class GuardedFlip(_Guarded, FlipMethod):
     """FLIP with the restatement guard."""
@@ -66,6 +101,8 @@ class GuardedFlip(_Guarded, FlipMethod):
     supports_sampling: ClassVar[bool] = True
     extra_metrics: ClassVar[tuple[str, ...]] = FlipMethod.extra_metrics + _Guarded.GUARD_METRICS
 
+    SETTINGS: ClassVar[frozenset[str]] = frozenset({"similarity", "on_parse_failure", "policy"})
+
     def __init__(self, policy: str = GUARD_POLICY, **flip_settings: Any) -> None:
         super().__init__(**flip_settings)
         self._set_policy(policy)
@@ -74,39 +111,11 @@ class GuardedFlip(_Guarded, FlipMethod):
     def settings(self) -> dict[str, Any]:
         return {**super().settings, "policy": self.policy}
 
-    @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> Method:
-        unknown = set(settings) - {"similarity", "on_parse_failure", "policy"}
-        if unknown:
-            raise FlipConfigError(f"{cls.name}: unknown settings {sorted(unknown)}")
-        return cls(**settings)
-
     def calls(self, item: Item) -> list[Call]:
-        return [
-            Call(flip_messages(self.shown_text(decision, text)), (i,))
-            for i, (decision, text) in enumerate(
-                zip(self.decisions(item), item.candidates, strict=True)
-            )
-        ]
+        return [Call(flip_messages(text), (i,)) for i, text in enumerate(self.shown_texts(item))]
 
     def score(self, item: Item, outputs: Sequence[Sequence[str]]) -> ItemScores:
-        scored = super().score(item, outputs)
-        if self.policy != PENALISE:
-            return scored
-        return ItemScores(
-            [
-                penalised_reward(s, d)
-                for s, d in zip(scored.scores, self.decisions(item), strict=True)
-            ],  # type: ignore[arg-type]
-            scored.calls,
-        )
-
-    def extra_item_metrics(
-        self, item: Item, scored: ItemScores, outputs: Sequence[Sequence[Any]], sampled: bool
-    ) -> dict[str, float]:
-        return super().extra_item_metrics(item, scored, outputs, sampled) | {
-            "guard_rate": self.guard_rate(item)
-        }
+        return self.penalised(item, super().score(item, outputs))
 
     def call_annotations(self, item: Item) -> list[dict[str, Any] | None]:
         return [decision.to_dict() for decision in self.decisions(item)]
@@ -122,6 +131,8 @@ class GuardedFlipLikelihood(_Guarded, FlipLikelihoodMethod):
         FlipLikelihoodMethod.extra_metrics + _Guarded.GUARD_METRICS
     )
 
+    SETTINGS: ClassVar[frozenset[str]] = frozenset({"policy"})
+
     def __init__(self, policy: str = GUARD_POLICY) -> None:
         self._set_policy(policy)
 
@@ -129,41 +140,16 @@ class GuardedFlipLikelihood(_Guarded, FlipLikelihoodMethod):
     def settings(self) -> dict[str, Any]:
         return {"policy": self.policy}
 
-    @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> Method:
-        unknown = set(settings) - {"policy"}
-        if unknown:
-            raise FlipConfigError(f"{cls.name}: unknown settings {sorted(unknown)}")
-        return cls(**settings)
-
     def calls(self, item: Item) -> list[Call]:
         candidates = [
-            Call(flip_likelihood_messages(self.shown_text(decision, text)), (i,), item.instruction)
-            for i, (decision, text) in enumerate(
-                zip(self.decisions(item), item.candidates, strict=True)
-            )
+            Call(flip_likelihood_messages(text), (i,), item.instruction)
+            for i, text in enumerate(self.shown_texts(item))
         ]
         return [*candidates, Call(flip_likelihood_messages(""), (), item.instruction)]
 
     def score(self, item: Item, outputs: Sequence[Sequence[Any]]) -> ItemScores:
         scored = super().score(item, outputs)
-        if self.policy != PENALISE:
-            return scored
-        floor = self.reference_logprob(scored)
-        return ItemScores(
-            [
-                penalised_reward(s, d, floor=floor)  # type: ignore[arg-type]
-                for s, d in zip(scored.scores, self.decisions(item), strict=True)
-            ],
-            scored.calls,
-        )
-
-    def extra_item_metrics(
-        self, item: Item, scored: ItemScores, outputs: Sequence[Sequence[Any]], sampled: bool
-    ) -> dict[str, float]:
-        return super().extra_item_metrics(item, scored, outputs, sampled) | {
-            "guard_rate": self.guard_rate(item)
-        }
+        return self.penalised(item, scored, floor=self.reference_logprob(scored))
 
     def call_annotations(self, item: Item) -> list[dict[str, Any] | None]:
         return [decision.to_dict() for decision in self.decisions(item)] + [None]
