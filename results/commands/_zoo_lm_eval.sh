@@ -48,3 +48,13 @@ run_zoo_tasks() {
     run_zoo_task "${alias_name}" "${profile}" "${task}" "${out}" "${cache}"
   done
 }
+
+# run_zoo_main MODEL_ALIAS PROFILE [TASK...]: a script's entry; without TASKs, the tasks its
+# default_tasks function prints (whitespace-separated).
+run_zoo_main() {
+  local alias_name=$1 profile=$2
+  shift 2
+  local tasks=("$@")
+  if [ ${#tasks[@]} -eq 0 ]; then read -r -a tasks <<< "$(default_tasks | tr '\n' ' ')"; fi
+  run_zoo_tasks "${alias_name}" "${profile}" "${tasks[@]}"
+}

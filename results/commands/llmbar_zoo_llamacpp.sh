@@ -10,14 +10,11 @@
 #   e.g.   bash results/commands/llmbar_zoo_llamacpp.sh qwen2.5-coder-0.5b default
 set -euo pipefail
 source "$(dirname "$0")/_zoo_lm_eval.sh"
-alias_name=$1 profile=$2
-shift 2
-tasks=("$@")
-if [ ${#tasks[@]} -eq 0 ]; then
+default_tasks() {
   for domain in neighbor gptinst gptout manual; do
     for method in flip flipll judge_pairwise judge_pointwise judge_listwise; do
-      tasks+=("${method}_llmbar_${domain}")
+      echo "${method}_llmbar_${domain}"
     done
   done
-fi
-run_zoo_tasks "${alias_name}" "${profile}" "${tasks[@]}"
+}
+run_zoo_main "$@"

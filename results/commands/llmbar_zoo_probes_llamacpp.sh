@@ -9,18 +9,15 @@
 #   usage: bash results/commands/llmbar_zoo_probes_llamacpp.sh ALIAS PROFILE [TASK ...]
 set -euo pipefail
 source "$(dirname "$0")/_zoo_lm_eval.sh"
-alias_name=$1 profile=$2
-shift 2
-tasks=("$@")
-if [ ${#tasks[@]} -eq 0 ]; then
+default_tasks() {
   for domain in neighbor gptinst gptout manual; do
-    tasks+=("flip_guarded_llmbar_${domain}" "flipll_guarded_llmbar_${domain}")
+    echo "flip_guarded_llmbar_${domain}" "flipll_guarded_llmbar_${domain}"
   done
   for probe in hack_restate hack_append hack_pad hack_markdown; do
     for method in flip flipll flip_guarded flipll_guarded judge_pairwise judge_pointwise \
       judge_listwise; do
-      tasks+=("${method}_llmbar_neighbor_${probe}")
+      echo "${method}_llmbar_neighbor_${probe}"
     done
   done
-fi
-run_zoo_tasks "${alias_name}" "${profile}" "${tasks[@]}"
+}
+run_zoo_main "$@"
