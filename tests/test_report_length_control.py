@@ -38,9 +38,9 @@ def test_a_one_domain_row_equals_the_figures_stored_at_ingest(real_data_dir, tmp
             )
         }
     report = length_control_report(engine, "llmbar", resamples=50)
-    assert {row.method for row in report.rows} == {"flip", "flipll"}
+    assert {row.row.method for row in report.rows} == {"flip", "flipll"}
     for row in report.rows:
-        task = f"{row.method}_llmbar_neighbor"
+        task = f"{row.row.method}_llmbar_neighbor"
         assert row.domains == ("neighbor",) and row.controlled.n == 134
         assert row.controlled.status == "ok" and row.chance == 0.5
         assert row.controlled.raw.value == stored[(task, "acc")]
@@ -51,7 +51,7 @@ def test_a_one_domain_row_equals_the_figures_stored_at_ingest(real_data_dir, tmp
     rules = {rule.rule: rule.accuracy for rule in report.rules}
     assert set(rules) == {"longest", "shortest"} and rules["shortest"].n == 134
     # both length-adversarial subsets partition the same 134 pairs differently
-    flip = next(row for row in report.rows if row.method == "flip")
+    flip = next(row for row in report.rows if row.row.method == "flip")
     assert flip.where_shortest_wrong.n == round(134 * (1 - rules["shortest"].value))
 
 

@@ -99,10 +99,10 @@ def format_table(report: LengthControlReport) -> str:
         c = row.controlled
         lines.append(
             [
-                row.model,
-                row.method,
-                row.profile,
-                row.backend,
+                row.row.model,
+                row.row.method,
+                row.row.profile,
+                row.row.backend,
                 str(c.n),
                 "-" if c.raw is None else c.raw.format(),
                 _subset(row.where_shortest_wrong),
@@ -140,7 +140,7 @@ def records(report: LengthControlReport) -> list[dict[str, Any]]:
     """One flat record per row, fractions rather than percentages."""
     return [
         {
-            **row_fields(row),
+            **row_fields(row.row),
             "run_ids": list(row.run_ids),
             "domains": list(row.domains),
             "chance": row.chance,

@@ -34,7 +34,7 @@ from flip_core.length_control import (
     subset_accuracy,
 )
 from flip_core.selection import Interval
-from flip_store.read.leaderboard import leaderboard
+from flip_store.read.leaderboard import LeaderboardRow, leaderboard
 from flip_store.read.length import LENGTH_RULES
 from flip_store.read.references import RULES, rule_verdicts
 from flip_store.read.verdicts import pooled_verdicts, run_verdicts
@@ -46,11 +46,7 @@ class LengthControlRow:
     """One leaderboard row's pooled figures: the length-adversarial subsets' accuracies (None
     when the row has no verdict on such an item) and the regression fit (``controlled``)."""
 
-    model: str
-    method: str
-    profile: str
-    backend: str
-    prompt_hash: str | None
+    row: LeaderboardRow
     run_ids: tuple[int, ...]
     domains: tuple[str, ...]
     chance: float
@@ -112,11 +108,7 @@ def length_control_report(
         scored = [chance[i] for i in row_verdicts if i in chance]
         report_rows.append(
             LengthControlRow(
-                model=row.model,
-                method=row.method,
-                profile=row.profile,
-                backend=row.backend,
-                prompt_hash=row.prompt_hash,
+                row=row,
                 run_ids=tuple(domain_runs.values()),
                 domains=tuple(domain_runs),
                 chance=sum(scored) / len(scored) if scored else 0.5,
