@@ -20,8 +20,8 @@ from leaderboard.figures.style import (
     INTERVAL_NOTE,
     REFERENCE_COLOR,
     accuracy_axis,
+    add_average_points,
     add_reference_lines,
-    average_error_bars,
     distinct_labels,
     domain_note,
     empty_figure,
@@ -31,7 +31,6 @@ from leaderboard.figures.style import (
     model_groups,
     percent,
     row_pattern,
-    row_symbol,
     score_error_bars,
     setting,
     skip_notes,
@@ -71,19 +70,15 @@ def accuracy_by_size_figure(rows: Sequence[BoardRow]) -> PlotSpec:
     for method in sorted({r.method for r in points}, key=method_rank):
         for series in _by_setting([r for r in points if r.method == method]):
             series.sort(key=lambda r: (r.parameters or 0, r.name))
-            fig.add_trace(
-                "scatter",
-                x=[(r.parameters or 0) / 1e9 for r in series],
-                y=[percent(r.average) for r in series],
+            add_average_points(
+                fig,
+                method,
+                series,
+                [(r.parameters or 0) / 1e9 for r in series],
+                _setting_label(series[0], points),
                 mode="lines+markers",
-                name=escape_text(_setting_label(series[0], points)),
                 line={"color": method_color(method), "width": 1},
-                marker={"color": method_color(method), "size": 10,
-                        "symbol": [row_symbol(r) for r in series]},
-                error_y=average_error_bars(series),
-                hovertext=[hover(r) for r in series],
-                hoverinfo="text",
-            )  # fmt: skip
+            )
     sizes = [(r.parameters or 0) / 1e9 for r in points]
     add_reference_lines(fig, rows, (min(sizes) / 1.5, max(sizes) * 1.5))
     fig.update_xaxes(type="log", title={"text": "Model size (billions of parameters, log scale)"})

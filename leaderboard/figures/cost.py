@@ -12,22 +12,16 @@ from collections.abc import Sequence
 
 from leaderboard.board import BoardRow, RowKind
 from leaderboard.catalog import is_generative, method_label, method_rank
-from leaderboard.escaping import escape_text
 from leaderboard.figures.plot_spec import PlotSpec
 from leaderboard.figures.style import (
     EMPTY_MESSAGE,
     accuracy_axis,
+    add_average_points,
+    add_model_bars,
     add_reference_lines,
-    average_error_bars,
     domain_note,
     empty_figure,
     empty_reason,
-    hover,
-    method_color,
-    model_groups,
-    percent,
-    row_pattern,
-    row_symbol,
     skip_notes,
     titled_figure,
     with_notes,
@@ -50,27 +44,13 @@ def parse_failure_figure(rows: Sequence[BoardRow]) -> PlotSpec:
     if not series:
         return empty_figure(title, with_notes(EMPTY_MESSAGE, notes))
     fig = titled_figure(title, [*notes, "mean over the row's runs of the shown domains"])
-    groups = model_groups(series)
-    for method in sorted({r.method for r in series}, key=method_rank):
-        members = [r for r in series if r.method == method]
-        fig.add_trace(
-            "bar",
-            x=[escape_text(groups[r]) for r in members],
-            y=[percent(r.metric("parse_fail_rate")) for r in members],
-            name=escape_text(method_label(method)),
-            marker={"color": method_color(method),
-                    "pattern": {"shape": [row_pattern(r) for r in members]}},
-            hovertext=[
-                hover(r, extra=[f"parse failures: {r.metric('parse_fail_rate') * 100:.1f}% "  # type: ignore[operator]
-                                "of calls"])
-                for r in members
-            ],
-            hoverinfo="text",
-        )  # fmt: skip
-    fig.update_layout(barmode="group")
-    fig.update_xaxes(title={"text": "Model"}, categoryorder="category ascending")
+    add_model_bars(fig, series, "parse_fail_rate", _parse_fail_lines)
     fig.update_yaxes(title={"text": "Calls with no parseable output (%)"}, rangemode="tozero")
     return fig
+
+
+def _parse_fail_lines(row: BoardRow) -> list[str]:
+    return [f"parse failures: {row.metric('parse_fail_rate') * 100:.1f}% of calls"]  # type: ignore[operator]
 
 
 def cost_accuracy_figure(rows: Sequence[BoardRow]) -> PlotSpec:
@@ -126,18 +106,14 @@ def _add_points(
         series = sorted(
             (r for r in points if r.method == method), key=lambda r: r.metric(metric) or 0
         )
-        fig.add_trace(
-            "scatter",
-            x=[r.metric(metric) for r in series],
-            y=[percent(r.average) for r in series],
+        add_average_points(
+            fig,
+            method,
+            series,
+            [r.metric(metric) for r in series],
+            method_label(method),
             mode="markers" if metric == TOKENS else "markers+text",
             text=None if metric == TOKENS else ["forward passes"] * len(series),
             textposition=None if metric == TOKENS else "top center",
-            name=escape_text(method_label(method)),
-            marker={"color": method_color(method), "size": 10,
-                    "symbol": [row_symbol(r) for r in series]},
-            error_y=average_error_bars(series),
-            hovertext=[hover(r) for r in series],
-            hoverinfo="text",
             **axes,
-        )  # fmt: skip
+        )

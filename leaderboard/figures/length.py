@@ -20,23 +20,20 @@ from flip_core.length_buckets import LengthBucket
 from flip_core.selection import Interval
 from flip_store.read.length import LengthAccuracyRow, LengthReport
 from leaderboard.board import BoardRow, RowKind
-from leaderboard.catalog import method_label, method_rank
+from leaderboard.catalog import method_label
 from leaderboard.escaping import escape_text
 from leaderboard.figures.plot_spec import PlotSpec
 from leaderboard.figures.style import (
     EMPTY_MESSAGE,
     INTERVAL_NOTE,
     REFERENCE_COLOR,
+    add_model_bars,
     distinct_labels,
     domain_note,
     empty_figure,
     empty_reason,
-    hover,
     interval_error_bars,
     method_color,
-    model_groups,
-    percent,
-    row_pattern,
     titled_figure,
 )
 
@@ -150,24 +147,10 @@ def length_controlled_figure(rows: Sequence[BoardRow]) -> PlotSpec:
             domain_note(domains),
         ],
     )
-    groups = model_groups(series)
-    for method in sorted({r.method for r in series}, key=method_rank):
-        members = [r for r in series if r.method == method]
-        fig.add_trace(
-            "bar",
-            x=[escape_text(groups[r]) for r in members],
-            y=[percent(r.metric(CONTROLLED)) for r in members],
-            name=escape_text(method_label(method)),
-            marker={"color": method_color(method),
-                    "pattern": {"shape": [row_pattern(r) for r in members]}},
-            hovertext=[hover(r, extra=_controlled_lines(r)) for r in members],
-            hoverinfo="text",
-        )  # fmt: skip
     chance = next((r for r in rows if r.key == CHANCE_KEY), None)
     if chance is not None and chance.average is not None:
         fig.add_hline(chance.average * 100, color=REFERENCE_COLOR, width=1, dash="dash")
-    fig.update_layout(barmode="group")
-    fig.update_xaxes(title={"text": "Model"}, categoryorder="category ascending")
+    add_model_bars(fig, series, CONTROLLED, _controlled_lines)
     fig.update_yaxes(title={"text": "Length-controlled accuracy (%)"}, rangemode="tozero")
     return fig
 

@@ -1,5 +1,6 @@
 """What every figure shares: the frame (title, note line, empty message), method colours,
-reference lines, error bars, labels and the hover text of a board row.
+reference lines, error bars, labels, the hover text of a board row, and the traces several
+figures draw alike (average-accuracy points, per-model metric bars).
 
 Model names, methods, profiles and reference labels come from submissions and are untrusted;
 plotly.js renders trace names, tick labels and hover text as a subset of HTML, so every such
@@ -17,7 +18,7 @@ from plotly.colors import qualitative
 from flip_core.catalog.benchmarks import domain_label
 from flip_core.methods import METHOD_NAMES
 from leaderboard.board import BoardRow, RowKind, Score
-from leaderboard.catalog import is_generative, method_label
+from leaderboard.catalog import is_generative, method_label, method_rank
 from leaderboard.escaping import escape_text
 from leaderboard.figures.plot_spec import PlotSpec
 
@@ -261,3 +262,70 @@ def add_reference_lines(
             hoverinfo="text",
             **axes,
         )
+
+
+def add_average_points(
+    fig: PlotSpec,
+    method: str | None,
+    series: Sequence[BoardRow],
+    x: Sequence[float | None],
+    name: str,
+    mode: str,
+    *,
+    line: dict[str, Any] | None = None,
+    text: Sequence[str] | None = None,
+    textposition: str | None = None,
+    **axes: str,
+) -> None:
+    """``series`` (rows of ``method``) as one trace at their Average (%) against ``x``: the
+    method's colour, limited runs as crosses, the single shown domain's interval and the row
+    hover. Accuracy against model size and against cost both draw their points here, so a
+    point looks and hovers the same in either. ``name`` is escaped here; ``line``, ``text``
+    and ``textposition`` are plotly's (None: unset); ``axes`` names other axes
+    (``xaxis="x2"``)."""
+    fig.add_trace(
+        "scatter",
+        x=list(x),
+        y=[percent(r.average) for r in series],
+        mode=mode,
+        text=None if text is None else list(text),
+        textposition=textposition,
+        name=escape_text(name),
+        line=line,
+        marker={
+            "color": method_color(method),
+            "size": 10,
+            "symbol": [row_symbol(r) for r in series],
+        },
+        error_y=average_error_bars(series),
+        hovertext=[hover(r) for r in series],
+        hoverinfo="text",
+        **axes,
+    )
+
+
+def add_model_bars(
+    fig: PlotSpec, series: Sequence[BoardRow], metric: str, extra: Callable[[BoardRow], list[str]]
+) -> None:
+    """A per-model bar chart of the cell metric ``metric`` (a fraction, drawn as %): one bar
+    trace per method (method order) over the :func:`model_groups`, limited runs hatched, the
+    x axis the models in alphabetical order. The per-model metric charts (parse failures,
+    length-controlled accuracy) share it so that their bars group, colour and hover alike;
+    ``extra`` gives a row's added hover lines (already safe)."""
+    groups = model_groups(series)
+    for method in sorted({r.method for r in series}, key=method_rank):
+        members = [r for r in series if r.method == method]
+        fig.add_trace(
+            "bar",
+            x=[escape_text(groups[r]) for r in members],
+            y=[percent(r.metric(metric)) for r in members],
+            name=escape_text(method_label(method)),
+            marker={
+                "color": method_color(method),
+                "pattern": {"shape": [row_pattern(r) for r in members]},
+            },
+            hovertext=[hover(r, extra=extra(r)) for r in members],
+            hoverinfo="text",
+        )
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(title={"text": "Model"}, categoryorder="category ascending")

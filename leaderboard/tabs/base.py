@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import gradio as gr
 from gradio.components import Component
 from gradio.events import Dependency
 
+from leaderboard.catalog import DEFAULT_BENCHMARK, benchmark_choices
 from leaderboard.deep_links import ViewState
 from leaderboard.tabs import TabSpec
+from leaderboard.views import LeaderboardViews
 
 
 class Tab:
@@ -35,3 +38,21 @@ class Tab:
 
     def after_link(self, loaded: Dependency) -> None:
         """Chain the tab's first content after the page load (``loaded.then(...)``)."""
+
+
+class ViewsTab(Tab):
+    """A tab that shows the store: each one reads it through the app's one
+    :class:`~leaderboard.views.LeaderboardViews` (one reader, one cache for every tab),
+    handed in when the app assembles the tabs."""
+
+    def __init__(self, views: LeaderboardViews) -> None:
+        self.views = views
+
+
+def benchmark_dropdown() -> gr.Dropdown:
+    """The benchmark picker the store's tabs open with: every benchmark, the default chosen.
+
+    One definition, so that every tab opens on the same board
+    (:data:`leaderboard.catalog.DEFAULT_BENCHMARK`, also where a shared link naming no
+    benchmark and no known run lands) and the pickers list and label benchmarks alike."""
+    return gr.Dropdown(benchmark_choices(), value=DEFAULT_BENCHMARK, label="Benchmark")

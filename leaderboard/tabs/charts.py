@@ -15,25 +15,19 @@ from gradio.components import Component
 from gradio.components.plot import PlotData
 from gradio.events import Dependency
 
-from leaderboard.catalog import DEFAULT_BENCHMARK, benchmark_choices, domain_choices
+from leaderboard.catalog import DEFAULT_BENCHMARK, domain_choices
 from leaderboard.deep_links import ViewState
 from leaderboard.figures.charts import CHART_IDS, CHART_LABELS, LENGTH_LABEL
 from leaderboard.tabs import CHARTS
-from leaderboard.tabs.base import Tab
-from leaderboard.views import LeaderboardViews
+from leaderboard.tabs.base import ViewsTab, benchmark_dropdown
 
 
-class ChartsTab(Tab):
+class ChartsTab(ViewsTab):
     spec = CHARTS
-
-    def __init__(self, views: LeaderboardViews) -> None:
-        self.views = views
 
     def build(self) -> None:
         with gr.Row():
-            self.benchmark = gr.Dropdown(
-                benchmark_choices(), value=DEFAULT_BENCHMARK, label="Benchmark"
-            )
+            self.benchmark = benchmark_dropdown()
             self.domains = gr.CheckboxGroup(
                 domain_choices(DEFAULT_BENCHMARK), label="Domains (none = all)"
             )

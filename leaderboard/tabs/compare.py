@@ -12,24 +12,17 @@ import gradio as gr
 from gradio.components import Component
 from gradio.events import Dependency
 
-from leaderboard.catalog import DEFAULT_BENCHMARK, benchmark_choices
 from leaderboard.deep_links import ViewState
 from leaderboard.tabs import COMPARE
-from leaderboard.tabs.base import Tab
-from leaderboard.views import LeaderboardViews
+from leaderboard.tabs.base import ViewsTab, benchmark_dropdown
 
 
-class CompareTab(Tab):
+class CompareTab(ViewsTab):
     spec = COMPARE
-
-    def __init__(self, views: LeaderboardViews) -> None:
-        self.views = views
 
     def build(self) -> None:
         with gr.Row():
-            self.benchmark = gr.Dropdown(
-                benchmark_choices(), value=DEFAULT_BENCHMARK, label="Benchmark"
-            )
+            self.benchmark = benchmark_dropdown()
             self.run_a = gr.Dropdown(label="Run A (e.g. a judge)", choices=[])
             self.run_b = gr.Dropdown(label="Run B (e.g. FLIP, same model)", choices=[])
         self.view = gr.HTML()

@@ -15,11 +15,11 @@ from gradio.components import Component
 
 from flip_core.catalog.benchmarks import benchmark as benchmark_spec
 from flip_core.catalog.benchmarks import domain_label
-from leaderboard.catalog import DEFAULT_BENCHMARK, benchmark_choices
+from leaderboard.catalog import DEFAULT_BENCHMARK
 from leaderboard.deep_links import ViewState
 from leaderboard.tabs import INSPECT
-from leaderboard.tabs.base import Tab
-from leaderboard.views import INSPECT_MODES, LeaderboardViews
+from leaderboard.tabs.base import ViewsTab, benchmark_dropdown
+from leaderboard.views import INSPECT_MODES
 
 ALL_DOMAINS = ("all domains", "all")
 
@@ -29,17 +29,12 @@ def domain_picker_choices(benchmark: str) -> list[tuple[str, str]]:
     return [ALL_DOMAINS, *((domain_label(d), d) for d in benchmark_spec(benchmark).domain_names)]
 
 
-class InspectTab(Tab):
+class InspectTab(ViewsTab):
     spec = INSPECT
-
-    def __init__(self, views: LeaderboardViews) -> None:
-        self.views = views
 
     def build(self) -> None:
         with gr.Row():
-            self.benchmark = gr.Dropdown(
-                benchmark_choices(), value=DEFAULT_BENCHMARK, label="Benchmark"
-            )
+            self.benchmark = benchmark_dropdown()
             self.domain = gr.Dropdown(
                 domain_picker_choices(DEFAULT_BENCHMARK), value="all", label="Domain"
             )

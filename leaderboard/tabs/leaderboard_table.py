@@ -20,12 +20,12 @@ from gradio.events import Dependency
 
 from flip_core.catalog.variants import CLEAN, SAMPLED, SAMPLED_PROFILE
 from flip_core.methods import METHOD_NAMES, method_class
-from leaderboard.catalog import DEFAULT_BENCHMARK, benchmark_choices, domain_choices
+from leaderboard.catalog import DEFAULT_BENCHMARK, domain_choices
 from leaderboard.deep_links import ViewState
 from leaderboard.table_columns import CHOOSABLE, DEFAULT_SHOWN, FILTERABLE
 from leaderboard.table_view import TableFilters, write_csv
 from leaderboard.tabs import LEADERBOARD
-from leaderboard.tabs.base import Tab
+from leaderboard.tabs.base import ViewsTab, benchmark_dropdown
 from leaderboard.views import LeaderboardViews
 
 TABLE_LABEL = "Best-of-N accuracy (%)"
@@ -89,17 +89,17 @@ class TableControls:
         )
 
 
-class LeaderboardTab(Tab):
+class LeaderboardTab(ViewsTab):
     spec = LEADERBOARD
 
     def __init__(self, views: LeaderboardViews) -> None:
-        self.views = views
+        super().__init__(views)
         self.csv_dir = Path(tempfile.mkdtemp(prefix="flip-leaderboard-"))
 
     def build(self) -> None:
         offered = self.views.filter_choices()
         with gr.Row():
-            benchmark = gr.Dropdown(benchmark_choices(), value=DEFAULT_BENCHMARK, label="Benchmark")
+            benchmark = benchmark_dropdown()
             domains = gr.CheckboxGroup(
                 domain_choices(DEFAULT_BENCHMARK), label="Domains (none = all)"
             )

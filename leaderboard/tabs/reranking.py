@@ -6,8 +6,7 @@ import gradio as gr
 from gradio.events import Dependency
 
 from leaderboard.tabs import RERANKING
-from leaderboard.tabs.base import Tab
-from leaderboard.views import LeaderboardViews
+from leaderboard.tabs.base import ViewsTab
 
 HELP = """
 Best-of-N reranking on real candidates (the paper's extrinsic evaluation): for each prompt a
@@ -18,11 +17,8 @@ longest, always shortest, oracle) are computed on exactly the prompts it covers.
 """
 
 
-class RerankingTab(Tab):
+class RerankingTab(ViewsTab):
     spec = RERANKING
-
-    def __init__(self, views: LeaderboardViews) -> None:
-        self.views = views
 
     def build(self) -> None:
         gr.Markdown(HELP)

@@ -5,10 +5,8 @@ from __future__ import annotations
 import gradio as gr
 from gradio.events import Dependency
 
-from leaderboard.catalog import DEFAULT_BENCHMARK, benchmark_choices
 from leaderboard.tabs import ROBUSTNESS
-from leaderboard.tabs.base import Tab
-from leaderboard.views import LeaderboardViews
+from leaderboard.tabs.base import ViewsTab, benchmark_dropdown
 
 HELP = """
 Each probe edits the **rejected** candidates only, deterministically (the `_hack_*` task
@@ -22,17 +20,12 @@ Inspect shows the edited text of a probe run.
 """
 
 
-class RobustnessTab(Tab):
+class RobustnessTab(ViewsTab):
     spec = ROBUSTNESS
-
-    def __init__(self, views: LeaderboardViews) -> None:
-        self.views = views
 
     def build(self) -> None:
         gr.Markdown(HELP)
-        self.benchmark = gr.Dropdown(
-            benchmark_choices(), value=DEFAULT_BENCHMARK, label="Benchmark"
-        )
+        self.benchmark = benchmark_dropdown()
         self.table = gr.Dataframe(interactive=False, label="Accuracy drop per probe")
         self.plot = gr.Plot(label="accuracy drop per probe")
         self.benchmark.change(self.views.robustness, self.benchmark, [self.table, self.plot])
