@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from statistics import mean
-from typing import Any, ClassVar
+from typing import Any
 
 from flip_core.errors import FlipConfigError
 from flip_core.items import Item
@@ -40,13 +40,13 @@ DEFAULT_SIMILARITY = "f1"
 class FlipMethod(Method):
     """FLIP: reconstruct the instruction behind each candidate; reward = mean similarity."""
 
-    name: ClassVar[str] = "flip"
-    label: ClassVar[str] = "FLIP"
-    family: ClassVar[MethodFamily] = MethodFamily.FLIP
-    output_kind: ClassVar[OutputKind] = OutputKind.RECONSTRUCTION
+    name = "flip"
+    label = "FLIP"
+    family = MethodFamily.FLIP
+    output_kind = OutputKind.RECONSTRUCTION
     template = FLIP_RECONSTRUCTION
-    extra_metrics: ClassVar[tuple[str, ...]] = ("mean_reward_chosen", "mean_reward_rejected")
-    supports_sampling: ClassVar[bool] = True
+    extra_metrics = ("mean_reward_chosen", "mean_reward_rejected")
+    supports_sampling = True
 
     def __init__(
         self,

@@ -11,7 +11,7 @@ source order of the candidates and never depend on the gold index.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 from flip_core.errors import FlipConfigError
 from flip_core.items import Item
@@ -31,14 +31,14 @@ from flip_core.prompts import FLIP_LIKELIHOOD, flip_likelihood_messages
 class FlipLikelihoodMethod(Method):
     """FLIP-likelihood: the log-probability of the original instruction given each response."""
 
-    name: ClassVar[str] = "flipll"
-    label: ClassVar[str] = "FLIP-likelihood"
-    family: ClassVar[MethodFamily] = MethodFamily.FLIP
-    paper: ClassVar[bool] = False
-    output_kind: ClassVar[OutputKind] = OutputKind.LOGPROB
+    name = "flipll"
+    label = "FLIP-likelihood"
+    family = MethodFamily.FLIP
+    paper = False
+    output_kind = OutputKind.LOGPROB
     template = FLIP_LIKELIHOOD
-    request_type: ClassVar[str] = "loglikelihood"
-    extra_metrics: ClassVar[tuple[str, ...]] = LIKELIHOOD_METRICS
+    request_type = "loglikelihood"
+    extra_metrics = LIKELIHOOD_METRICS
 
     def calls(self, item: Item) -> list[Call]:
         candidates = [

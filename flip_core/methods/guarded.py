@@ -95,13 +95,13 @@ class _Guarded:
 class GuardedFlip(_Guarded, FlipMethod):
     """FLIP with the restatement guard."""
 
-    name: ClassVar[str] = "flip_guarded"
-    label: ClassVar[str] = "FLIP + restatement guard"
-    paper: ClassVar[bool] = False
-    supports_sampling: ClassVar[bool] = True
-    extra_metrics: ClassVar[tuple[str, ...]] = FlipMethod.extra_metrics + _Guarded.GUARD_METRICS
+    name = "flip_guarded"
+    label = "FLIP + restatement guard"
+    paper = False
+    supports_sampling = True
+    extra_metrics = FlipMethod.extra_metrics + _Guarded.GUARD_METRICS
 
-    SETTINGS: ClassVar[frozenset[str]] = frozenset({"similarity", "on_parse_failure", "policy"})
+    SETTINGS = frozenset({"similarity", "on_parse_failure", "policy"})
 
     def __init__(self, policy: str = GUARD_POLICY, **flip_settings: Any) -> None:
         super().__init__(**flip_settings)
@@ -125,13 +125,11 @@ class GuardedFlipLikelihood(_Guarded, FlipLikelihoodMethod):
     """FLIP-likelihood with the restatement guard (the empty-response reference call is
     unguarded: it shows no response)."""
 
-    name: ClassVar[str] = "flipll_guarded"
-    label: ClassVar[str] = "FLIP-likelihood + restatement guard"
-    extra_metrics: ClassVar[tuple[str, ...]] = (
-        FlipLikelihoodMethod.extra_metrics + _Guarded.GUARD_METRICS
-    )
+    name = "flipll_guarded"
+    label = "FLIP-likelihood + restatement guard"
+    extra_metrics = FlipLikelihoodMethod.extra_metrics + _Guarded.GUARD_METRICS
 
-    SETTINGS: ClassVar[frozenset[str]] = frozenset({"policy"})
+    SETTINGS = frozenset({"policy"})
 
     def __init__(self, policy: str = GUARD_POLICY) -> None:
         self._set_policy(policy)

@@ -13,7 +13,7 @@ import random
 from collections.abc import Mapping, Sequence
 from itertools import permutations
 from statistics import mean
-from typing import Any, ClassVar
+from typing import Any
 
 from flip_core.errors import FlipConfigError
 from flip_core.items import Item
@@ -42,10 +42,10 @@ LISTWISE_SHUFFLE_SEED = 1234
 class PointwiseJudge(Method):
     """Rate each candidate 1-10 on its own; score = mean rating of the samples that parsed."""
 
-    name: ClassVar[str] = "judge_pointwise"
-    label: ClassVar[str] = "pointwise judge"
-    family: ClassVar[MethodFamily] = MethodFamily.JUDGE
-    output_kind: ClassVar[OutputKind] = OutputKind.RATING
+    name = "judge_pointwise"
+    label = "pointwise judge"
+    family = MethodFamily.JUDGE
+    output_kind = OutputKind.RATING
     template = JUDGE_POINTWISE
 
     def calls(self, item: Item) -> list[Call]:
@@ -69,10 +69,10 @@ class PointwiseJudge(Method):
 class PairwiseJudge(Method):
     """Compare every ordered pair (A, B) and (B, A); score = wins, a failed verdict wins nothing."""
 
-    name: ClassVar[str] = "judge_pairwise"
-    label: ClassVar[str] = "pairwise judge"
-    family: ClassVar[MethodFamily] = MethodFamily.JUDGE
-    output_kind: ClassVar[OutputKind] = OutputKind.VERDICT
+    name = "judge_pairwise"
+    label = "pairwise judge"
+    family = MethodFamily.JUDGE
+    output_kind = OutputKind.VERDICT
     template = JUDGE_PAIRWISE
 
     def calls(self, item: Item) -> list[Call]:
@@ -104,10 +104,10 @@ class ListwiseJudge(Method):
     order, and the gold candidate's slot is uniformly spread over items.
     """
 
-    name: ClassVar[str] = "judge_listwise"
-    label: ClassVar[str] = "listwise judge"
-    family: ClassVar[MethodFamily] = MethodFamily.JUDGE
-    output_kind: ClassVar[OutputKind] = OutputKind.PICK
+    name = "judge_listwise"
+    label = "listwise judge"
+    family = MethodFamily.JUDGE
+    output_kind = OutputKind.PICK
     template = JUDGE_LISTWISE
 
     def __init__(self, seed: int = LISTWISE_SHUFFLE_SEED) -> None:
