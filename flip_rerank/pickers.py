@@ -281,7 +281,7 @@ class FlipLikelihoodReranker(_ModelReranker):
         if not isinstance(backend, LikelihoodBackend):
             raise FlipConfigError(
                 f"flipll reranking needs teacher-forced scoring, which the {self.backend_name} "
-                "backend does not offer; use --backend hf"
+                "backend does not offer; use --backend hf or --backend llamacpp"
             )
         render = chat_template_hook(backend.tokenizer)
         items = [Item(f.prompt.id, f.prompt.instruction, f.shown) for f in batch]
