@@ -35,6 +35,17 @@ demo_rb2.jsonl``; offline). ``--prompts FILE.jsonl`` reads one JSON object per l
 instruction under ``instruction`` (or ``prompt``, as in RewardBench 2 rows); other keys are
 ignored.
 
+Echoing the prompt: FLIP's weak spot as an RL reward. A completion that opens with its own
+instruction hands the scorer the answer, so an unguarded FLIP reward pays a policy to echo its
+prompt. ``--guard`` trains with the restatement guard (``docs/method.md``: the echoed span is
+stripped, penalised or zeroed before scoring), and ``--check-echo`` trains nothing: it samples
+one completion per prompt of ``--max-steps`` steps, pairs each with its echoed twin (a GRPO
+group of two, in which the higher reward gets the positive advantage) and prints which one the
+unguarded and the guarded reward rank higher::
+
+    python examples/grpo_flip.py --check-echo --device cpu --max-steps 2 --prompts-per-step 2 \\
+        --max-completion-length 24 --scorer-profile cpu --scorer-max-new-tokens 48
+
 On a GPU with a bigger scorer
 -----------------------------
 The paper's setup: a Qwen3 scorer (0.6B to 8B) and a 7B instruct policy, the scorer's decoding
@@ -83,11 +94,14 @@ from typing import TYPE_CHECKING, Any
 
 from transformers import PrinterCallback, TrainerCallback
 
+from flip_core.backends.hf import TransformersBackend
 from flip_core.errors import FlipConfigError, FlipError, FlipInputError
 from flip_core.items import demo_items
+from flip_core.methods import GUARD_POLICY
 from flip_core.models import resolve_model
-from flip_core.profiles import PROFILES
-from flip_core.reward import FlipRewardFunction
+from flip_core.profiles import PROFILES, DecodingProfile
+from flip_core.restatement import POLICIES
+from flip_core.reward import EchoCheck, FlipRewardFunction, check_echo
 from flip_core.scorer import FlipScorer
 
 if TYPE_CHECKING:
@@ -122,6 +136,8 @@ class TrainConfig:
     output_dir: Path = Path("runs/grpo-flip")
     save_model: bool = True
     seed: int = 0
+    guard: str | None = None
+    check_echo: bool = False
 
 
 @dataclass
@@ -244,6 +260,7 @@ def train(config: TrainConfig) -> TrainResult:
         profile=config.scorer_profile,
         max_new_tokens=config.scorer_max_new_tokens,
         device="cpu" if on_cpu else f"cuda:{os.environ.get('LOCAL_RANK', '0')}",
+        guard=config.guard,
     )
     args = GRPOConfig(
         output_dir=str(config.output_dir),
@@ -316,6 +333,11 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         "--scorer-max-new-tokens", type=int, help="cap on the scorer's tokens per reconstruction"
     )
     model.add_argument(
+        "--guard",
+        choices=POLICIES,
+        help="restatement guard of the reward (docs/method.md); default: none, as in the paper",
+    )
+    model.add_argument(
         "--device",
         choices=("cpu", "cuda"),
         help="where the policy trains and the scorer runs (default: cuda when available)",
@@ -347,6 +369,13 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         "--use-vllm", action="store_true", help="generate the policy's completions with vLLM"
     )
     run.add_argument("--vllm-mode", choices=("colocate", "server"), default=defaults.vllm_mode)
+    run.add_argument(
+        "--check-echo",
+        action="store_true",
+        help="train nothing: pair each prompt's sampled completion with its echoed twin (the "
+        "completion opening with its prompt) and print which one each reward, unguarded and "
+        "guarded, ranks higher",
+    )
     output = parser.add_argument_group("output")
     output.add_argument("--output-dir", type=Path, default=defaults.output_dir)
     output.add_argument(
@@ -368,9 +397,59 @@ def summary_line(result: TrainResult, scale: float) -> str:
     )
 
 
+def echo_check(config: TrainConfig) -> dict[str, list[EchoCheck]]:
+    """The groups of ``--max-steps`` steps (``--prompts-per-step`` prompts each), each pairing
+    one completion the policy samples with its echoed twin, scored by the unguarded reward and
+    by the guarded one (``--guard``, else the library's default policy). A reward a policy
+    cannot game by echoing its prompt ranks the plain completion higher in every group."""
+    instructions = load_instructions(config.prompts)
+    check_config(config, len(instructions))
+    instructions = (instructions * config.max_steps)[: config.max_steps * config.prompts_per_step]
+    policy = TransformersBackend(resolve_model(config.policy).path, device=config.device)
+    sampling = DecodingProfile(
+        "policy",
+        do_sample=True,
+        temperature=config.temperature,
+        num_samples=1,
+        max_new_tokens=config.max_completion_length,
+        seed=config.seed,
+    )
+    conversations = [[{"role": "user", "content": text}] for text in instructions]
+    completions = [group[0].text for group in policy.generate(conversations, sampling)]
+    checks = {}
+    for guard in (None, config.guard or GUARD_POLICY):
+        scorer = FlipScorer(
+            config.scorer,
+            profile=config.scorer_profile,
+            max_new_tokens=config.scorer_max_new_tokens,
+            device=config.device,
+            guard=guard,
+        )
+        reward = FlipRewardFunction(scorer, scale=config.scale)
+        checks[guard or "unguarded"] = check_echo(reward, instructions, completions)
+    return checks
+
+
+def echo_report(checks: dict[str, list[EchoCheck]]) -> str:
+    lines = []
+    for name, groups in checks.items():
+        echo = sum(group.echo_wins for group in groups)
+        plain = sum(group.plain_wins for group in groups)
+        lines.append(
+            f"{name}: the echo ranks higher in {echo} of {len(groups)} groups, the plain "
+            f"completion in {plain} (rewards plain/echo: "
+            + ", ".join(f"{g.reward:.2f}/{g.echoed_reward:.2f}" for g in groups)
+            + ")"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         config = parse_args(argv)
+        if config.check_echo:
+            print(echo_report(echo_check(config)))
+            return 0
         result = train(config)
     except FlipError as error:
         print(f"grpo_flip: error: {error}", file=sys.stderr)

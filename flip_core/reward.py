@@ -15,10 +15,12 @@ message of the prompt is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from flip_core.errors import FlipInputError
+from flip_core.probes import restate_instruction
 from flip_core.scorer import FlipScorer
 
 
@@ -77,3 +79,48 @@ class FlipRewardFunction:
         ]
         rewards = self.scorer.score_many(items, progress=self.progress)
         return [self.scale * item_rewards[0].reward for item_rewards in rewards]
+
+
+@dataclass(frozen=True)
+class EchoCheck:
+    """One GRPO group of two: a completion as the policy wrote it and the same completion
+    opening with its instruction (the echo a policy learns when echoing pays).
+
+    GRPO's advantage is each reward minus its group's mean (over the group's spread), so in a
+    group of two the echo is reinforced exactly when its reward is the higher one.
+    """
+
+    instruction: str
+    completion: str
+    reward: float
+    echoed_reward: float
+
+    @property
+    def echo_wins(self) -> bool:
+        return self.echoed_reward > self.reward
+
+    @property
+    def plain_wins(self) -> bool:
+        return self.reward > self.echoed_reward
+
+
+def check_echo(
+    reward: Callable[..., list[float]], instructions: Sequence[str], completions: Sequence[str]
+) -> list[EchoCheck]:
+    """Score each completion and its echoed twin (:func:`flip_core.probes.restate_instruction`,
+    the ``hack_restate`` probe's edit) with ``reward`` in one call, as TRL would call it.
+
+    A reward fit for RL has no group where the echo wins; the restatement guard
+    (``FlipScorer(guard=...)``) is what makes FLIP's reward pass.
+    """
+    if len(instructions) != len(completions):
+        raise FlipInputError(
+            f"got {len(instructions)} instructions but {len(completions)} completions"
+        )
+    echoed = [restate_instruction(c, i) for i, c in zip(instructions, completions, strict=True)]
+    rewards = reward(prompts=[*instructions, *instructions], completions=[*completions, *echoed])
+    count = len(completions)
+    return [
+        EchoCheck(instruction, completion, rewards[k], rewards[count + k])
+        for k, (instruction, completion) in enumerate(zip(instructions, completions, strict=True))
+    ]

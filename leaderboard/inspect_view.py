@@ -24,13 +24,12 @@ from collections.abc import Callable, Sequence
 from flip_core.methods import OutputKind
 from flip_core.parsing import Parsed, parse_index, parse_score, parse_verdict
 from flip_core.probes import PROBES
+from flip_core.restatement import GuardDecision
 from flip_store.read.items import CallView, ItemDetail, RunOnItem
 from leaderboard.catalog import method_label, output_kind
 from leaderboard.escaping import escape_text, highlight_shared_words
 
 LONG_TEXT_CHARS = 700
-GUARD_ACTIONS = {"strip": "restated span removed"}
-"""What each guard policy did to a response that restated its instruction."""
 
 STYLE = """
 <style>
@@ -81,14 +80,13 @@ def _calls_showing(run: RunOnItem, position: int) -> list[CallView]:
 
 
 def guard_text(guard: dict) -> str:
-    """What a restatement guard did, in words (``guard applied: restated span removed, 73% of
-    the instruction``)."""
-    coverage = guard.get("coverage")
-    share = f", {coverage:.0%} of the instruction" if isinstance(coverage, int | float) else ""
-    if not guard.get("applied"):
-        return f"guard checked: no restatement removed{share}"
-    policy = str(guard.get("policy", ""))
-    return f"guard applied: {GUARD_ACTIONS.get(policy, f'policy {policy}')}{share}"
+    """What a restatement guard did, in the guard's own words
+    (:meth:`flip_core.restatement.GuardDecision.summary`: ``guard applied: response scored as
+    empty (100% of the instruction restated)``); a record it cannot read says so."""
+    try:
+        return GuardDecision.from_dict(guard).summary()
+    except (KeyError, TypeError, ValueError):
+        return "guard record unreadable"
 
 
 def _status(calls: Sequence[CallView]) -> str:

@@ -130,6 +130,31 @@ def test_grpo_steps_with_the_flip_reward_change_the_policy(
     assert "done: 2 steps" in grpo_flip.summary_line(result, config.scale)
 
 
+@pytest.mark.model
+def test_the_guarded_reward_never_lets_an_echoed_prompt_win_a_group(grpo_flip, one_torch_thread):
+    """The GRPO check of the restatement guard (issue 15): groups of two from the policy's own
+    sampled completions and their echoed twins. The unguarded reward pays for echoing in some
+    group (else this check would prove nothing); the guarded one, with the library's default
+    policy, ranks the plain completion strictly higher in each such group and lets the echo win
+    none."""
+    from flip_core.methods import GUARD_POLICY
+
+    # the command line the example's docstring documents
+    command = "--check-echo --device cpu --max-steps 2 --prompts-per-step 2"
+    command += " --max-completion-length 24 --scorer-profile cpu --scorer-max-new-tokens 48"
+    config = grpo_flip.parse_args(command.split())
+    assert config.check_echo and config.guard is None
+    checks = grpo_flip.echo_check(config)
+    unguarded, guarded = checks["unguarded"], checks[GUARD_POLICY]
+    assert len(unguarded) == len(guarded) == 4
+    gamed = [k for k, group in enumerate(unguarded) if group.echo_wins]
+    assert gamed, [(g.reward, g.echoed_reward) for g in unguarded]
+    assert all(guarded[k].plain_wins for k in gamed)
+    assert not any(group.echo_wins for group in guarded)
+    report = grpo_flip.echo_report(checks)
+    assert f"unguarded: the echo ranks higher in {len(gamed)} of 4 groups" in report
+
+
 # --- input errors: one line each, before any model loads -------------------------------------
 
 

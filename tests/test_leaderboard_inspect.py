@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from flip_core.restatement import guard
 from flip_store.read.items import (
     CallView,
     CandidateView,
@@ -40,27 +41,35 @@ def run(method: str, calls: list[CallView], scores: dict, run_id: int = 1, picke
 
 
 def test_a_guarded_reconstruction_shows_the_guard_and_whether_the_call_finished():
-    guard = {"applied": True, "policy": "strip", "coverage": 0.73, "span": [0, 31]}
+    # the decisions as the store records them (GuardDecision.to_dict)
+    restated = guard(INSTRUCTION, f"{INSTRUCTION}\n\nCold drops on red leaves", "zero").to_dict()
+    clean = guard(INSTRUCTION, "Spring blossoms", "zero").to_dict()
     guarded = run(
         "flip_guarded",
         [
-            call(0, [0], "{}", "write a haiku about rain", finished=True, guard=guard),
-            call(1, [1], "{}", "describe spring", finished=False,
-                 guard={"applied": False, "coverage": 0.0}),
+            call(0, [0], "{}", "write a haiku about rain", finished=True, guard=restated),
+            call(1, [1], "{}", "describe spring", finished=False, guard=clean),
         ],
         {0: 0.8, 1: 0.1},
-    )  # fmt: skip
+    )
     html = render_item(item([guarded]))
     assert "FLIP + restatement guard (run 1)" in html  # the registered label
-    assert "guard applied: restated span removed, 73% of the instruction" in html
-    assert "guard checked: no restatement removed, 0% of the instruction" in html
+    assert "guard applied: response scored as empty (100% of the instruction restated)" in html
+    assert "guard not applied (zero): 0% of the instruction restated, below the 90%" in html
     assert "finished" in html and "1 of 1 call(s) cut at the token limit" in html
     assert "F1 0.80" in html and "<mark>haiku</mark>" in html
     assert "picked by" in html
 
 
-def test_guard_text_names_unknown_policies_as_they_are():
-    assert guard_text({"applied": True, "policy": "zero"}) == "guard applied: policy zero"
+def test_guard_text_speaks_for_every_policy_and_names_an_unreadable_record():
+    response = f"{INSTRUCTION}\n\nCold drops on red leaves"
+    assert guard_text(guard(INSTRUCTION, response, "strip").to_dict()).startswith(
+        "guard applied: restated span removed"
+    )
+    assert guard_text(guard(INSTRUCTION, response, "penalise").to_dict()).startswith(
+        "guard applied: reward x 0.00"
+    )
+    assert guard_text({"applied": True, "policy": "zero"}) == "guard record unreadable"
 
 
 def test_judges_show_their_value_and_reasoning_by_output_kind():

@@ -25,10 +25,25 @@ from flip_core.methods.base import Call, ItemScores, Method
 from flip_core.methods.flip import FlipMethod
 from flip_core.methods.flip_likelihood import FlipLikelihoodMethod
 from flip_core.prompts import flip_likelihood_messages, flip_messages
-from flip_core.restatement import PENALISE, POLICIES, GuardDecision, guard, penalised_reward
+from flip_core.restatement import (
+    PENALISE,
+    POLICIES,
+    ZERO,
+    GuardDecision,
+    guard,
+    penalised_reward,
+)
 
-GUARD_POLICY = "strip"
-"""The policy of the guarded variants (docs/method.md has the measurements that chose it)."""
+GUARD_POLICY = ZERO
+"""The policy of the guarded variants: ``zero`` at 90% of the instruction restated. Measured on
+the 134 LLMBar Neighbor pairs with SmolLM2-135M (``benchmarks/guard_policies.py``; docs/method.md,
+"Guarded variants", has every number): it is the only policy that keeps clean accuracy within a
+point of the unguarded method (FLIP -0.7, FLIP-likelihood -0.7 points; ``strip`` and ``penalise``
+cost 2.2 and 3.0, because at half the instruction they act on 6% of clean candidates), it
+removes the ``hack_restate`` drop entirely (FLIP 20.1 points, FLIP-likelihood 69.4), and in a
+GRPO group it ranks the plain completion above its echoed twin (``strip`` only ties them:
+``examples/grpo_flip.py --check-echo``). Its cost: a restatement of less than 90% of the
+instruction is not acted on (``penalise`` ramps from 50%)."""
 
 
 class _Guarded:
