@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from cli_runner import run_command
+from conftest import TEST_MAX_NEW_TOKENS
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -29,7 +30,9 @@ def test_flip_eval_demo_fills_the_store(tmp_path, model_env):
         assert count(ItemRow) == 3 and count(CandidateRow) == 12
         runs = session.scalars(select(RunRow).where(~RunRow.method.like("baseline%"))).all()
         assert sorted(r.task for r in runs) == ["flip_demo", "judge_pointwise_demo"]
-        assert all(r.limit == 3 and r.profile == "cpu" for r in runs)
+        # The tests cap generation (FLIP_MAX_NEW_TOKENS), so ingest labels the profile by the
+        # settings actually logged: never plain "cpu", which would compare it with full runs.
+        assert all(r.limit == 3 and r.profile == f"cpu@{TEST_MAX_NEW_TOKENS}" for r in runs)
         assert all(r.token_count_method == "tokenizer" for r in runs)
         assert count(CallRow) == 2 * 3 * 4
         assert all(call.raw_outputs[0] for call in session.scalars(select(CallRow)))

@@ -15,6 +15,7 @@ from cli_runner import run_command
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from flip_core.catalog.models import model_entry
 from flip_core.prompts import flip_messages, pointwise_messages
 
 llama_cpp = pytest.importorskip("llama_cpp", reason="the llamacpp extra is not installed")
@@ -228,5 +229,7 @@ def test_flip_eval_with_the_llamacpp_backend_end_to_end(tmp_path, model_env):
             select(RunRow).where(RunRow.task.in_(["flip_demo", "flipll_demo"]))
         ).all()
         assert len(runs) == 2 and all(run.limit == 3 for run in runs)
-        models = {session.get(ModelRow, run.model_id).backend for run in runs}
-        assert models == {"llamacpp"}
+        assert {run.backend for run in runs} == {"llamacpp"}
+        # The model is identified by its file's SHA-256, as the catalogue records it.
+        models = {session.get(ModelRow, run.model_id).file_sha256 for run in runs}
+        assert models == {model_entry("smollm2-135m").gguf_sha256}
