@@ -39,12 +39,7 @@ settings and a fingerprint of the prompt, so an output written with other settin
 another input is refused instead of being mixed.
 """
 
-from flip_rerank.constants import (
-    DEFAULT_MAX_CANDIDATE_CHARS,
-    MIN_CANDIDATE_CHARS,
-    MODEL_METHODS,
-    RERANK_METHODS,
-)
+from flip_rerank.constants import DEFAULT_MAX_CANDIDATE_CHARS, MIN_CANDIDATE_CHARS
 from flip_rerank.inputs import (
     RerankPrompt,
     alpacaeval_win_rate,
@@ -52,7 +47,7 @@ from flip_rerank.inputs import (
     load_rerank_prompts,
 )
 from flip_rerank.output import read_finished
-from flip_rerank.pickers import make_reranker
+from flip_rerank.pickers import MODEL_METHODS, RERANK_METHODS, make_reranker
 from flip_rerank.runner import default_output_path, run_rerank
 from flip_rerank.summary import summarize
 

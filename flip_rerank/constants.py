@@ -1,9 +1,6 @@
-"""Reranking methods and the context budget defaults."""
+"""The reranking context budget defaults and the AlpacaEval source name."""
 
 from __future__ import annotations
-
-RERANK_METHODS = ("flip", "flipll", "judge_pointwise", "longest", "shortest", "random")
-MODEL_METHODS = ("flip", "flipll", "judge_pointwise")
 
 DEFAULT_MAX_CANDIDATE_CHARS = 3500
 """Characters of item text one model call may show, by default.

@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from flip_core.errors import FlipConfigError
-from flip_rerank.constants import MODEL_METHODS
 from flip_rerank.inputs import RerankPrompt, fit_to_budget
 from flip_rerank.output import RowWriter, read_finished, result_row
-from flip_rerank.pickers import Reranker
+from flip_rerank.pickers import Reranker, picker_class
 
 
 @dataclass
@@ -94,6 +93,6 @@ def default_output_path(
 ) -> Path:
     """``results/rerank/{input stem}-{method}[-{model}-{profile}].jsonl``."""
     parts = [Path(input_path).stem, method]
-    if method in MODEL_METHODS:
+    if picker_class(method).uses_model:
         parts += [re.sub(r"[^A-Za-z0-9._-]+", "_", model or "default").strip("_")[-60:], profile]
     return Path("results") / "rerank" / ("-".join(p for p in parts if p) + ".jsonl")

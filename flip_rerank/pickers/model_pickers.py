@@ -1,112 +1,54 @@
-"""Rerankers: score every candidate of a prompt (FLIP, the pointwise judge, length, seeded
-random); the pick is the first of the top-scoring."""
+"""Pickers that ask a model: FLIP, the pointwise judge and FLIP-likelihood.
+
+Each loads its backend on first use (resuming a finished run loads nothing) and records in
+every row what determines its picks. FLIP and the judge log their raw outputs, from which
+their scores are re-derived at ingest; FLIP-likelihood logs log-probabilities, which only the
+model can recompute, so its runs are stored as submitted, unverified.
+"""
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from flip_core.errors import FlipConfigError
-from flip_rerank.constants import DEFAULT_MAX_CANDIDATE_CHARS, MODEL_METHODS, RERANK_METHODS
-from flip_rerank.inputs import FittedPrompt, check_max_candidate_chars
+from flip_rerank.inputs import FittedPrompt, RerankPrompt, check_max_candidate_chars, fit_to_budget
+from flip_rerank.pickers.base import (
+    PickerOptions,
+    PromptScores,
+    Reranker,
+    logged_outputs,
+)
 
 if TYPE_CHECKING:
     from flip_core.backends.base import GenerationBackend
     from flip_core.profiles import DecodingProfile
 
 
-@dataclass(frozen=True)
-class PromptScores:
-    """Every candidate's score (None: no score, ranks last) and method-specific details."""
-
-    scores: list[float | None]
-    details: list[dict[str, Any]]
-
-
-class Reranker:
-    """Scores the candidates of a batch of prompts.
-
-    ``settings``: everything that determines a pick, recorded in every row and compared on
-    resumption. ``max_candidate_chars``: the context budget (None for model-free pickers).
-    """
-
-    name: str
-    shows_instruction: bool = False
-    max_candidate_chars: int | None = None
-
-    @property
-    def settings(self) -> dict[str, Any]:
-        return {"method": self.name}
-
-    @property
-    def model_name(self) -> str | None:
-        return None
-
-    def score(self, batch: Sequence[FittedPrompt]) -> list[PromptScores]:
-        raise NotImplementedError
-
-
-class LengthPicker(Reranker):
-    """``longest`` / ``shortest``: the score is the (negated) character length."""
-
-    def __init__(self, rule: str) -> None:
-        if rule not in ("longest", "shortest"):
-            raise FlipConfigError(f"unknown length rule {rule!r}; choose longest or shortest")
-        self.name = rule
-
-    def score(self, batch: Sequence[FittedPrompt]) -> list[PromptScores]:
-        sign = 1.0 if self.name == "longest" else -1.0
-        return [
-            PromptScores([sign * len(text) for text in fitted.prompt.candidates], [])
-            for fitted in batch
-        ]
-
-
-class RandomPicker(Reranker):
-    """``random``: one uniform draw per candidate, seeded by ``(seed, prompt id)``."""
-
-    name = "random"
-
-    def __init__(self, seed: int = 0) -> None:
-        self.seed = seed
-
-    @property
-    def settings(self) -> dict[str, Any]:
-        return {"method": self.name, "seed": self.seed}
-
-    def score(self, batch: Sequence[FittedPrompt]) -> list[PromptScores]:
-        results = []
-        for fitted in batch:
-            rng = random.Random(f"{self.seed}:{fitted.prompt.id}")
-            results.append(PromptScores([rng.random() for _ in fitted.prompt.candidates], []))
-        return results
-
-
-GeneratorFactory = Callable[[], "GenerationBackend"]
-
-
 class _ModelReranker(Reranker):
     """A picker that asks a generation backend, loaded on first use (not for a finished run)."""
 
-    def __init__(
-        self,
-        profile: DecodingProfile,
-        model_label: str,
-        backend_name: str,
-        max_candidate_chars: int,
-        generator: GenerationBackend | None = None,
-        load_generator: GeneratorFactory | None = None,
-    ) -> None:
-        if generator is None and load_generator is None:
+    uses_model = True
+
+    def __init__(self, profile: DecodingProfile, options: PickerOptions) -> None:
+        if options.generator is None and options.load_generator is None:
             raise FlipConfigError("a model picker needs a generator or a way to load one")
         self.profile = profile
-        self.model_label = model_label
-        self.backend_name = backend_name
-        self.max_candidate_chars = check_max_candidate_chars(max_candidate_chars)
-        self._generator = generator
-        self._load_generator = load_generator
+        self.model_label = options.model_label
+        self.backend_name = options.backend_name
+        self.max_candidate_chars = check_max_candidate_chars(options.max_candidate_chars)
+        self._generator = options.generator
+        self._load_generator = options.load_generator
+
+    @classmethod
+    def create(cls, options: PickerOptions) -> Reranker:
+        from flip_core.profiles import get_profile
+
+        decoding = get_profile(options.profile, options.max_new_tokens, options.batch_size)
+        if options.seed is not None:
+            decoding = replace(decoding, seed=options.seed)
+        return cls(decoding, options)
 
     @property
     def generator(self) -> GenerationBackend:
@@ -136,23 +78,39 @@ class FlipReranker(_ModelReranker):
 
     name = "flip"
 
-    def __init__(
-        self,
-        *args: Any,
-        similarity: str = "f1",
-        on_parse_failure: str = "raw_output",
-        guard: str | None = None,
-        **kw: Any,
-    ) -> None:
+    def __init__(self, profile: DecodingProfile, options: PickerOptions) -> None:
         from flip_core.reconstruction import on_parse_failure as check_policy
         from flip_core.similarity import get_similarity
 
-        super().__init__(*args, **kw)
-        get_similarity(similarity)
-        self.similarity = similarity
-        self.on_parse_failure = check_policy(on_parse_failure).value
-        self.guard = guard
+        super().__init__(profile, options)
+        get_similarity(options.similarity)
+        self.similarity = options.similarity
+        self.on_parse_failure = check_policy(options.on_parse_failure).value
+        self.guard = options.guard
         self._scorer: Any = None
+
+    @classmethod
+    def rederive_scores(
+        cls, row: dict[str, Any], prompt: RerankPrompt, settings: dict[str, Any]
+    ) -> list[float | None]:
+        """FLIP as the row's settings configured it (similarity, parse-failure policy,
+        restatement guard) scores the logged reconstructions of the candidates it was shown."""
+        from flip_core.items import Item
+        from flip_core.methods import get_method
+
+        fitted = fit_to_budget(prompt, settings.get("max_candidate_chars"), False)
+        options = {
+            "similarity": str(settings.get("similarity", "f1")),
+            "on_parse_failure": str(settings.get("on_parse_failure", "raw_output")),
+        }
+        guard = settings.get("guard")
+        flip = (
+            get_method("flip_guarded", policy=str(guard), **options)
+            if guard
+            else get_method("flip", **options)
+        )
+        item = Item(prompt.id, prompt.instruction, tuple(fitted.shown))
+        return list(flip.score(item, logged_outputs(row)).scores)
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -197,11 +155,22 @@ class PointwiseJudgeReranker(_ModelReranker):
     name = "judge_pointwise"
     shows_instruction = True
 
-    def __init__(self, *args: Any, **kw: Any) -> None:
+    def __init__(self, profile: DecodingProfile, options: PickerOptions) -> None:
         from flip_core.methods import get_method
 
-        super().__init__(*args, **kw)
+        super().__init__(profile, options)
         self.method = get_method("judge_pointwise")
+
+    @classmethod
+    def rederive_scores(
+        cls, row: dict[str, Any], prompt: RerankPrompt, settings: dict[str, Any]
+    ) -> list[float | None]:
+        """The ratings parsed again from the logged raw outputs, their mean per candidate."""
+        from flip_core.items import Item
+        from flip_core.methods import get_method
+
+        item = Item(prompt.id, prompt.instruction, tuple(prompt.candidates))
+        return list(get_method("judge_pointwise").score(item, logged_outputs(row)).scores)
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -260,12 +229,16 @@ class FlipLikelihoodReranker(_ModelReranker):
 
     name = "flipll"
 
-    def __init__(self, *args: Any, guard: str | None = None, **kw: Any) -> None:
+    verifiable = False
+
+    def __init__(self, profile: DecodingProfile, options: PickerOptions) -> None:
         from flip_core.methods import get_method
 
-        super().__init__(*args, **kw)
-        self.guard = guard
-        self.method = get_method("flipll_guarded", policy=guard) if guard else get_method("flipll")
+        super().__init__(profile, options)
+        self.guard = options.guard
+        self.method = (
+            get_method("flipll_guarded", policy=self.guard) if self.guard else get_method("flipll")
+        )
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -310,46 +283,3 @@ class FlipLikelihoodReranker(_ModelReranker):
                 )
             )
         return results
-
-
-def make_reranker(
-    method: str,
-    *,
-    generator: GenerationBackend | None = None,
-    load_generator: GeneratorFactory | None = None,
-    model_label: str = "default",
-    backend_name: str = "hf",
-    profile: str = "default",
-    batch_size: int | None = None,
-    max_new_tokens: int | None = None,
-    seed: int | None = None,
-    max_candidate_chars: int = DEFAULT_MAX_CANDIDATE_CHARS,
-    similarity: str = "f1",
-    on_parse_failure: str = "raw_output",
-    guard: str | None = None,
-) -> Reranker:
-    """A picker by name. Model pickers take a ``generator`` (a built backend) or
-    ``load_generator`` (called on first use); ``seed`` seeds ``random`` (default 0) and, when
-    given, the sampling of a model picker's profile; ``guard`` puts FLIP and FLIP-likelihood
-    behind the restatement guard (:mod:`flip_core.methods.guarded`)."""
-    if method == "random":
-        return RandomPicker(0 if seed is None else seed)
-    if method in ("longest", "shortest"):
-        return LengthPicker(method)
-    if method not in MODEL_METHODS:
-        raise FlipConfigError(
-            f"unknown method {method!r}; choose one of {', '.join(RERANK_METHODS)}"
-        )
-    from flip_core.profiles import get_profile
-
-    decoding = get_profile(profile, max_new_tokens, batch_size)
-    if seed is not None:
-        decoding = replace(decoding, seed=seed)
-    args = (decoding, model_label, backend_name, max_candidate_chars, generator, load_generator)
-    if method == "flip":
-        return FlipReranker(
-            *args, similarity=similarity, on_parse_failure=on_parse_failure, guard=guard
-        )
-    if method == "flipll":
-        return FlipLikelihoodReranker(*args, guard=guard)
-    return PointwiseJudgeReranker(*args)
