@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harness_tasks.catalog import TASK_DIR
+from harness_tasks.lm_eval_output import find_results_files
 
 
 def run_tasks(
@@ -56,5 +57,5 @@ def run_tasks(
     tracker.save_results_aggregated(results=results, samples=samples)
     for task in results["configs"]:
         tracker.save_results_samples(task_name=task, samples=samples[task])
-    written = sorted(Path(output_path).rglob("results_*.json"), key=lambda p: p.stat().st_mtime)
-    return written[-1]
+    written = [path for path, problem in find_results_files(Path(output_path)) if problem is None]
+    return max(written, key=lambda path: path.stat().st_mtime)

@@ -18,13 +18,7 @@ from collections.abc import Callable, Sequence
 from statistics import mean
 
 from flip_core.errors import FlipConfigError
-from flip_core.profiles import PROFILES
 from flip_core.selection import is_strictly_correct
-
-SAMPLE_COUNT = PROFILES["paper"].num_samples
-SAMPLE_TEMPERATURE = PROFILES["paper"].temperature
-"""The paper's protocol, as its decoding profile states it (one definition); in lm-eval tasks
-other sampling settings are the backend's defaults."""
 
 SUBSETS: tuple[tuple[str, int, Callable[[Sequence[float]], float]], ...] = (
     ("acc_k1", 1, mean),

@@ -229,10 +229,11 @@ def _profile_generation_kwargs(configured: dict[str, Any], profile_name: str) ->
 
 
 def _configure_sampling(config: dict[str, Any], method: Method, profile_name: str) -> None:
-    """The ``s5`` variant: lm-eval repeats every request ``SAMPLE_COUNT`` times with sampling
-    at the paper's temperature, and a ``take_first_k`` filter hands all samples (not lm-eval's
-    default first one) to :meth:`BestOfNTask.process_results`. The profile still sets the
-    token limit. Sampled requests bypass lm-eval's response cache (``--use_cache``)."""
+    """The ``s5`` variant: lm-eval repeats every request as many times as the paper's
+    protocol samples (``SAMPLED_PROFILE``), at its temperature, and a ``take_first_k`` filter
+    hands all samples (not lm-eval's default first one) to
+    :meth:`BestOfNTask.process_results`. The profile still sets the token limit. Sampled
+    requests bypass lm-eval's response cache (``--use_cache``)."""
     if not method.supports_sampling:
         raise FlipConfigError(f"the {SAMPLED} variant samples FLIP reconstructions only")
     settings = _profile_generation_kwargs(config.get("generation_kwargs") or {}, profile_name)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from flip_core.backends import BACKENDS
+
 DEMO_METHODS = "flip,judge_pointwise"
 COMMITTED_RESULTS = Path("results") / "raw"
 
@@ -36,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--backend",
-        choices=("auto", "hf", "llamacpp"),
+        choices=("auto", *BACKENDS),
         default="auto",
         help="auto (default): llamacpp where llama-cpp-python is installed, else hf",
     )

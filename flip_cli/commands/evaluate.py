@@ -13,8 +13,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from flip_core.backends import BACKENDS
 from flip_core.catalog.benchmarks import BENCHMARKS
 from flip_core.methods import METHOD_NAMES, PAPER_METHODS
+from flip_core.profiles import HARNESS_PROFILES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,11 +45,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--domains", help="comma-separated domains (default: the benchmark's averaged domains)"
     )
-    parser.add_argument("--profile", choices=("default", "cpu"), default="default")
+    parser.add_argument("--profile", choices=HARNESS_PROFILES, default="default")
     parser.add_argument("--limit", type=int, help="only the first N items per task (flagged)")
     parser.add_argument(
         "--backend",
-        choices=("hf", "llamacpp", "vllm"),
+        choices=BACKENDS,
         default="hf",
         help="hf (transformers), llamacpp (GGUF models on llama.cpp's CPU kernels; the "
         "llamacpp extra), vllm (GPU; the vllm extra)",

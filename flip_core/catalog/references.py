@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from flip_core.catalog.benchmarks import LLMBAR
+from flip_core.catalog.benchmarks import LLMBAR, RB2
 
 LLMBAR_REPOSITORY = "princeton-nlp/LLMBar@900616bff90b6c6c8e1681f7d079250637c55992"
 LLMBAR_TABLE = "llmbar_evaluators.json"
@@ -69,7 +69,7 @@ PAPER_RB2_AVERAGES = {
 
 def paper_rows() -> list[ReportedRow]:
     """The paper's RewardBench 2 averages per method."""
-    domains = ("focus", "factuality", "precise_if", "math")
+    domains = RB2.averaged_domains  # the order of the paper's table
     return [
         ReportedRow(
             key=f"paper:{method}",
