@@ -1,9 +1,11 @@
-"""The project's committed LLMBar runs (results/raw/) store cleanly, re-scored to what lm-eval
-reported: the README's numbers are reproducible from the raw outputs alone."""
+"""The project's committed runs (every folder under results/raw/) store cleanly, re-scored to
+what lm-eval reported: the README's numbers are reproducible from the raw outputs alone. Runs
+of the same model and method on different backends stay apart on the board."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from conftest import REPO_ROOT
 from sqlalchemy import select
@@ -11,29 +13,50 @@ from sqlalchemy.orm import Session
 
 from flip_store.database import open_engine
 from flip_store.ingest import ingest_path
+from flip_store.read.leaderboard import leaderboard
 from flip_store.schema import MetricRow, RunRow
 
-COMMITTED = REPO_ROOT / "results" / "raw" / "llmbar-smollm2-135m-cpu"
+RAW = REPO_ROOT / "results" / "raw"
+BUNDLED_HF = "llmbar-smollm2-135m-cpu"
+BUNDLED_LLAMACPP = "llmbar-smollm2-135m-cpu-llamacpp"
+
+
+def _reported() -> dict[tuple[str, str], float]:
+    """(run folder, task) -> the accuracy lm-eval reported, for every committed results file."""
+    reported = {}
+    for results_file in RAW.rglob("results_*.json"):
+        folder = results_file.relative_to(RAW).parts[0]
+        for task, metrics in json.loads(results_file.read_text())["results"].items():
+            reported[folder, task] = metrics["acc,none"]
+    return reported
 
 
 def test_committed_runs_ingest_and_match_lm_eval(real_data_dir, tmp_path):
-    reported = {}
-    for results_file in COMMITTED.rglob("results_*.json"):
-        for task, metrics in json.loads(results_file.read_text())["results"].items():
-            reported[task] = metrics["acc,none"]
-    assert "flip_llmbar_neighbor" in reported and len(reported) >= 6
+    reported = _reported()
+    assert (BUNDLED_HF, "flip_llmbar_neighbor") in reported
+    assert (BUNDLED_LLAMACPP, "flip_llmbar_neighbor") in reported
 
     engine = open_engine(f"sqlite:///{tmp_path / 'flip.db'}", create=True)
-    report = ingest_path(engine, COMMITTED, progress=lambda line: None)
+    report = ingest_path(engine, RAW, progress=lambda line: None)
     assert not report.rejected and len(report.stored) == len(reported)
     with Session(engine) as session:
-        stored = dict(
-            session.execute(
-                select(RunRow.task, MetricRow.value)
-                .join(MetricRow, MetricRow.run_id == RunRow.id)
-                .where(MetricRow.name == "acc", ~RunRow.method.like("baseline%"))
-            ).all()
-        )
+        rows = session.execute(
+            select(RunRow.source_path, RunRow.task, MetricRow.value)
+            .join(MetricRow, MetricRow.run_id == RunRow.id)
+            .where(MetricRow.name == "acc")
+        ).all()
+    stored = {(Path(path).relative_to(RAW).parts[0], task): value for path, task, value in rows}
     assert stored.keys() == reported.keys()
-    for task, value in reported.items():
-        assert abs(stored[task] - value) < 1e-9, task
+    for key, value in reported.items():
+        assert abs(stored[key] - value) < 1e-9, key
+
+    # The bundled model's FLIP on both backends: two rows, each cell from its own backend.
+    bundled_flip = {
+        row.backend: row.domains["neighbor"].value
+        for row in leaderboard(engine, "llmbar")
+        if row.method == "flip" and "SmolLM2-135M" in row.model
+    }
+    assert bundled_flip == {
+        "hf": reported[BUNDLED_HF, "flip_llmbar_neighbor"],
+        "llamacpp": reported[BUNDLED_LLAMACPP, "flip_llmbar_neighbor"],
+    }
