@@ -84,229 +84,20 @@ much slower.
 from __future__ import annotations
 
 import argparse
-import json
-import math
-import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from transformers import PrinterCallback, TrainerCallback
+from grpo_flip_config import TrainConfig
+from grpo_flip_echo import echo_check, echo_report
+from grpo_flip_training import summary_line, train
 
-from flip_core.backends.hf import TransformersBackend
-from flip_core.errors import FlipConfigError, FlipError, FlipInputError
-from flip_core.items import demo_items
-from flip_core.methods import GUARD_POLICY
-from flip_core.models import resolve_model
-from flip_core.profiles import PROFILES, DecodingProfile
+from flip_core.errors import FlipError
+from flip_core.profiles import PROFILES
 from flip_core.restatement import POLICIES
-from flip_core.reward import EchoCheck, FlipRewardFunction, check_echo
-from flip_core.scorer import FlipScorer
-
-if TYPE_CHECKING:
-    from transformers import PreTrainedModel
-
-# What the per-step line shows, under TRL 1.x's log keys: the mean FLIP reward over the step's
-# completions, its spread, and the fraction of groups whose completions all scored the same
-# (those have zero advantage: they teach the policy nothing).
-STEP_KEYS = ("loss", "reward", "reward_std", "frac_reward_zero_std")
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything that determines a run; the command-line options map onto it one to one."""
-
-    policy: str = "default"
-    scorer: str = "default"
-    scorer_profile: str = "default"
-    scorer_max_new_tokens: int | None = None
-    prompts: Path | None = None
-    max_steps: int = 3
-    num_generations: int = 4
-    prompts_per_step: int = 1
-    max_completion_length: int = 64
-    temperature: float = 1.0
-    learning_rate: float = 1e-6
-    beta: float = 0.0
-    scale: float = 10.0
-    device: str | None = None
-    use_vllm: bool = False
-    vllm_mode: str = "colocate"
-    output_dir: Path = Path("runs/grpo-flip")
-    save_model: bool = True
-    seed: int = 0
-    guard: str | None = None
-    check_echo: bool = False
-
-
-@dataclass
-class TrainResult:
-    """What a run did: its steps, one TRL log dict per logged step, and the trained policy."""
-
-    global_step: int
-    history: list[dict[str, float]]
-    model: PreTrainedModel
-    saved_to: Path | None
-    summary: dict[str, float]
-
-
-def load_instructions(path: Path | None) -> list[str]:
-    """The training instructions: from a JSON Lines file, or the bundled demo set's."""
-    if path is None:
-        return [item.instruction for item in demo_items()]
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        raise FlipInputError(f"cannot read prompts file {path}: {reason}") from None
-    instructions = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as error:
-            raise FlipInputError(f"{path}:{number}: not valid JSON ({error})") from None
-        text = row.get("instruction", row.get("prompt")) if isinstance(row, dict) else None
-        if not isinstance(text, str) or not text.strip():
-            raise FlipInputError(
-                f"{path}:{number}: expected a JSON object with a non-empty string "
-                "'instruction' (or 'prompt')"
-            )
-        instructions.append(text.strip())
-    if not instructions:
-        raise FlipInputError(f"prompts file {path} holds no prompts")
-    return instructions
-
-
-def build_dataset(instructions: list[str]) -> Any:
-    """A conversational prompt dataset; ``instruction`` is the reward's reference.
-
-    The chat form lets TRL apply the policy's own chat template; the separate column keeps
-    the reference to the bare instruction whatever the template wraps around it.
-    """
-    from datasets import Dataset
-
-    return Dataset.from_dict(
-        {
-            "prompt": [[{"role": "user", "content": text}] for text in instructions],
-            "instruction": instructions,
-        }
-    )
-
-
-def check_config(config: TrainConfig, num_prompts: int) -> None:
-    """Reject impossible settings in one line each, before any model loads."""
-    positive = {
-        "max_steps": config.max_steps,
-        "prompts_per_step": config.prompts_per_step,
-        "max_completion_length": config.max_completion_length,
-    }
-    for name, value in positive.items():
-        if value < 1:
-            raise FlipConfigError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
-    if config.num_generations < 2:
-        raise FlipConfigError(
-            "--num-generations must be >= 2 (GRPO compares the completions of a prompt), "
-            f"got {config.num_generations}"
-        )
-    if config.prompts_per_step > num_prompts:
-        raise FlipConfigError(
-            f"--prompts-per-step {config.prompts_per_step} exceeds the {num_prompts} prompts"
-        )
-    if not (config.learning_rate > 0 and config.temperature > 0 and config.scale > 0):
-        raise FlipConfigError("--learning-rate, --temperature and --scale must be > 0")
-
-
-class StepPrinter(TrainerCallback):
-    """One compact line per logged step, in place of the raw dict of some 30 metrics."""
-
-    def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, float], **_: Any) -> None:
-        if "train_runtime" in logs:  # the end-of-training summary; main() prints its own
-            return
-        shown = "  ".join(f"{key}={logs[key]:.4g}" for key in STEP_KEYS if key in logs)
-        print(f"step {state.global_step}/{state.max_steps}  {shown}", flush=True)
-
-
-def train(config: TrainConfig) -> TrainResult:
-    """Train the policy with GRPO and the FLIP reward; save it unless ``save_model`` is off."""
-    instructions = load_instructions(config.prompts)
-    check_config(config, len(instructions))
-    import torch
-
-    try:
-        from trl import GRPOConfig, GRPOTrainer
-    except ImportError as error:
-        raise FlipConfigError(
-            f"GRPO training needs TRL ({error}): pip install 'flip-reward-bench[train]'"
-        ) from None
-    policy = resolve_model(config.policy)
-    if policy.gguf_file:
-        raise FlipInputError(
-            f"--policy {config.policy}: a .gguf file cannot be trained; give a model folder "
-            "or Hub id ('default' is the bundled model, already converted)"
-        )
-
-    if config.device == "cuda" and not torch.cuda.is_available():
-        raise FlipConfigError("--device cuda, but torch sees no CUDA device here")
-    on_cpu = config.device == "cpu" or not torch.cuda.is_available()
-    # The scorer is loaded before the trainer's config exists: under DeepSpeed ZeRO-3 every
-    # model loaded after it would be partitioned across processes. The scorer only generates,
-    # so each process holds a whole copy on its own device (cuda:<local rank> under
-    # accelerate launch) and scores its own completions there.
-    scorer = FlipScorer(
-        config.scorer,
-        profile=config.scorer_profile,
-        max_new_tokens=config.scorer_max_new_tokens,
-        device="cpu" if on_cpu else f"cuda:{os.environ.get('LOCAL_RANK', '0')}",
-        guard=config.guard,
-    )
-    args = GRPOConfig(
-        output_dir=str(config.output_dir),
-        max_steps=config.max_steps,
-        per_device_train_batch_size=config.num_generations * config.prompts_per_step,
-        num_generations=config.num_generations,
-        max_completion_length=config.max_completion_length,
-        temperature=config.temperature,
-        learning_rate=config.learning_rate,
-        beta=config.beta,
-        use_vllm=config.use_vllm,
-        vllm_mode=config.vllm_mode,
-        use_cpu=on_cpu,
-        bf16=not on_cpu,  # CPU trains in fp32: bf16 autocast there is slow and lossy
-        # Checkpointing trades compute for GPU memory; on CPU memory is plentiful, time is not.
-        activation_checkpointing=not on_cpu,
-        logging_steps=1,
-        save_strategy="no",  # the final policy is saved below, once
-        report_to="none",
-        disable_tqdm=True,  # StepPrinter's lines instead of a progress bar and raw dicts
-        seed=config.seed,
-    )
-    trainer = GRPOTrainer(
-        model=policy.path,
-        reward_funcs=[FlipRewardFunction(scorer, scale=config.scale)],
-        args=args,
-        train_dataset=build_dataset(instructions),
-        callbacks=[StepPrinter()],
-    )
-    trainer.remove_callback(PrinterCallback)
-    output = trainer.train()
-    saved_to = None
-    if config.save_model:
-        trainer.save_model(str(config.output_dir))
-        saved_to = config.output_dir
-    history = [log for log in trainer.state.log_history if "train_runtime" not in log]
-    return TrainResult(
-        global_step=trainer.state.global_step,
-        history=history,
-        model=trainer.model,
-        saved_to=saved_to,
-        summary=dict(output.metrics),
-    )
 
 
 def parse_args(argv: list[str] | None = None) -> TrainConfig:
+    """The command line as a :class:`TrainConfig` (every option maps onto one field)."""
     defaults = TrainConfig()
     parser = argparse.ArgumentParser(
         description="GRPO training of a policy with a FLIP reward (TRL's GRPOTrainer).",
@@ -385,66 +176,9 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     return TrainConfig(**vars(namespace))
 
 
-def summary_line(result: TrainResult, scale: float) -> str:
-    """The run in one line: steps, time, the FLIP reward at the first and last step, the save."""
-    rewards = [log["reward"] for log in result.history if "reward" in log]
-    first, last = (rewards[0], rewards[-1]) if rewards else (math.nan, math.nan)
-    seconds = result.summary.get("train_runtime", math.nan)
-    saved = f"policy saved to {result.saved_to}" if result.saved_to else "policy not saved"
-    return (
-        f"done: {result.global_step} steps in {seconds:.0f}s; mean FLIP reward "
-        f"{first:.3f} at the first step, {last:.3f} at the last (of {scale:g}); {saved}"
-    )
-
-
-def echo_check(config: TrainConfig) -> dict[str, list[EchoCheck]]:
-    """The groups of ``--max-steps`` steps (``--prompts-per-step`` prompts each), each pairing
-    one completion the policy samples with its echoed twin, scored by the unguarded reward and
-    by the guarded one (``--guard``, else the library's default policy). A reward a policy
-    cannot game by echoing its prompt ranks the plain completion higher in every group."""
-    instructions = load_instructions(config.prompts)
-    check_config(config, len(instructions))
-    instructions = (instructions * config.max_steps)[: config.max_steps * config.prompts_per_step]
-    policy = TransformersBackend(resolve_model(config.policy).path, device=config.device)
-    sampling = DecodingProfile(
-        "policy",
-        do_sample=True,
-        temperature=config.temperature,
-        num_samples=1,
-        max_new_tokens=config.max_completion_length,
-        seed=config.seed,
-    )
-    conversations = [[{"role": "user", "content": text}] for text in instructions]
-    completions = [group[0].text for group in policy.generate(conversations, sampling)]
-    checks = {}
-    for guard in (None, config.guard or GUARD_POLICY):
-        scorer = FlipScorer(
-            config.scorer,
-            profile=config.scorer_profile,
-            max_new_tokens=config.scorer_max_new_tokens,
-            device=config.device,
-            guard=guard,
-        )
-        reward = FlipRewardFunction(scorer, scale=config.scale)
-        checks[guard or "unguarded"] = check_echo(reward, instructions, completions)
-    return checks
-
-
-def echo_report(checks: dict[str, list[EchoCheck]]) -> str:
-    lines = []
-    for name, groups in checks.items():
-        echo = sum(group.echo_wins for group in groups)
-        plain = sum(group.plain_wins for group in groups)
-        lines.append(
-            f"{name}: the echo ranks higher in {echo} of {len(groups)} groups, the plain "
-            f"completion in {plain} (rewards plain/echo: "
-            + ", ".join(f"{g.reward:.2f}/{g.echoed_reward:.2f}" for g in groups)
-            + ")"
-        )
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> int:
+    """Train (or, with ``--check-echo``, compare the rewards of echoed completions); a bad
+    setting or input is one ``grpo_flip: error:`` line and exit status 2, not a traceback."""
     try:
         config = parse_args(argv)
         if config.check_echo:

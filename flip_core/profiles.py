@@ -19,6 +19,11 @@ from flip_core.errors import FlipConfigError
 
 MAX_NEW_TOKENS_ENV = "FLIP_MAX_NEW_TOKENS"
 
+DEFAULT_DECODING_SEED = 1234
+"""The seed of every sampled decoding unless one is given: the profiles here, the llama.cpp
+engine's :class:`~flip_core.backends.llamacpp_sampling.Sampling` and the lm-eval ``llamacpp``
+model all start from it, so a sampled run is reproducible whichever of them runs it."""
+
 
 @dataclass(frozen=True)
 class DecodingProfile:
@@ -30,7 +35,7 @@ class DecodingProfile:
     num_samples: int
     max_new_tokens: int
     batch_size: int | None = None
-    seed: int = 1234
+    seed: int = DEFAULT_DECODING_SEED
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -38,7 +38,9 @@ from lm_eval.models.utils import (
 )
 from tqdm.auto import tqdm
 
+from flip_core.backends.llamacpp_sampling import Generated, Sampling
 from flip_core.errors import FlipModelError
+from flip_core.profiles import DEFAULT_DECODING_SEED
 
 _logger = logging.getLogger(__name__)
 DEFAULT_PARALLEL = 8
@@ -59,7 +61,7 @@ class LlamaCppLM(TemplateLM):
         n_ctx: int = 16384,
         max_length: int | None = None,
         max_gen_toks: int = 256,
-        seed: int = 1234,
+        seed: int = DEFAULT_DECODING_SEED,
         enable_thinking: bool | None = None,
         chat_template_args: dict[str, Any] | None = None,
         add_bos_token: bool | None = None,
@@ -246,8 +248,6 @@ class LlamaCppLM(TemplateLM):
     def _generate_group(
         self, contexts: list[str], gen_kwargs: dict[str, Any], bar: tqdm
     ) -> list[str]:
-        from flip_core.backends.llamacpp_engine import Generated, Sampling
-
         kwargs = normalize_gen_kwargs(dict(gen_kwargs), self.max_gen_toks)
         eos = self.tok_decode([self.eot_token_id], skip_special_tokens=False)
         until = handle_stop_sequences(kwargs.pop("until", None), eos=eos)

@@ -24,7 +24,8 @@ import pytest
 from flip_core.errors import FlipConfigError, FlipInputError
 from flip_core.reward import FlipRewardFunction
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "grpo_flip.py"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLE = EXAMPLES / "grpo_flip.py"
 
 _TRL_MISSING = importlib.util.find_spec("trl") is None
 
@@ -34,7 +35,11 @@ PROMPTS = ["Name one animal that lives in the sea.", "Write one short sentence a
 
 
 def load_example() -> ModuleType:
-    """Import the example script as a module (examples/ is not a package)."""
+    """Import the example script as a module (examples/ is not a package). Its sibling modules
+    (``grpo_flip_config`` and the others) are found the way ``python examples/grpo_flip.py``
+    finds them: with examples/ on the import path."""
+    if str(EXAMPLES) not in sys.path:
+        sys.path.insert(0, str(EXAMPLES))
     spec = importlib.util.spec_from_file_location("grpo_flip", EXAMPLE)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -46,6 +51,12 @@ def load_example() -> ModuleType:
 @pytest.fixture(scope="module")
 def grpo_flip() -> ModuleType:
     return load_example()
+
+
+@pytest.fixture(scope="module")
+def grpo_flip_config(grpo_flip: ModuleType) -> ModuleType:
+    """The example's settings and inputs module, a sibling of the script."""
+    return importlib.import_module("grpo_flip_config")
 
 
 @pytest.fixture
@@ -179,19 +190,21 @@ def test_missing_prompts_file_is_a_one_line_error(grpo_flip, tmp_path, capsys):
         ('{"instruction": "  "}\n', ":1: expected a JSON object with a non-empty string"),
     ],
 )
-def test_bad_prompts_files_are_rejected(grpo_flip, tmp_path, content, message):
+def test_bad_prompts_files_are_rejected(grpo_flip_config, tmp_path, content, message):
     path = tmp_path / "prompts.jsonl"
     path.write_text(content)
     with pytest.raises(FlipInputError, match=message) as raised:
-        grpo_flip.load_instructions(path)
+        grpo_flip_config.load_instructions(path)
     assert "\n" not in str(raised.value)
 
 
-def test_prompts_file_takes_instruction_or_prompt_and_default_is_the_demo_set(grpo_flip, tmp_path):
+def test_prompts_file_takes_instruction_or_prompt_and_default_is_the_demo_set(
+    grpo_flip_config, tmp_path
+):
     path = tmp_path / "prompts.jsonl"
     path.write_text('{"instruction": "Say hi.", "id": 1}\n\n{"prompt": " Count to 3. "}\n')
-    assert grpo_flip.load_instructions(path) == ["Say hi.", "Count to 3."]
-    demo = grpo_flip.load_instructions(None)
+    assert grpo_flip_config.load_instructions(path) == ["Say hi.", "Count to 3."]
+    demo = grpo_flip_config.load_instructions(None)
     assert len(demo) == 24 and demo[0] == "Write a haiku about a lighthouse at night."
 
 

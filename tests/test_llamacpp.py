@@ -20,7 +20,7 @@ from flip_core.prompts import flip_messages, pointwise_messages
 
 llama_cpp = pytest.importorskip("llama_cpp", reason="the llamacpp extra is not installed")
 
-from flip_core.backends.llamacpp_engine import Sampling, _common_prefix, _pick  # noqa: E402
+from flip_core.backends.llamacpp_sampling import Sampling, common_prefix, pick_token  # noqa: E402
 
 
 class Request:
@@ -34,23 +34,23 @@ class Request:
 
 
 def test_common_prefix_of_token_lists():
-    assert _common_prefix([[1, 2, 3, 4], [1, 2, 5], [1, 2, 3]]) == [1, 2]
-    assert _common_prefix([[7, 8], [9]]) == []
-    assert _common_prefix([[4, 5, 6]]) == [4, 5, 6]
+    assert common_prefix([[1, 2, 3, 4], [1, 2, 5], [1, 2, 3]]) == [1, 2]
+    assert common_prefix([[7, 8], [9]]) == []
+    assert common_prefix([[4, 5, 6]]) == [4, 5, 6]
 
 
 def test_greedy_sampling_and_truncated_seeded_sampling():
     logits = np.array([0.0, 3.0, 1.0, 2.9], dtype=np.float32)
     rng = np.random.default_rng(0)
-    assert _pick(logits, Sampling(8), rng) == 1  # temperature 0: argmax
+    assert pick_token(logits, Sampling(8), rng) == 1  # temperature 0: argmax
     top1 = Sampling(8, temperature=1.0, top_k=1)
-    assert {_pick(logits, top1, rng) for _ in range(50)} == {1}
+    assert {pick_token(logits, top1, rng) for _ in range(50)} == {1}
     nucleus = Sampling(8, temperature=1.0, top_p=0.6)  # 1 and 3 hold ~0.8 of the mass
-    assert {_pick(logits, nucleus, rng) for _ in range(200)} == {1, 3}
+    assert {pick_token(logits, nucleus, rng) for _ in range(200)} == {1, 3}
     warm = Sampling(8, temperature=5.0, seed=3)
-    draws = [_pick(logits, warm, np.random.default_rng(3)) for _ in range(2)]
+    draws = [pick_token(logits, warm, np.random.default_rng(3)) for _ in range(2)]
     assert draws[0] == draws[1]  # seeded: the same draw again
-    assert len({_pick(logits, warm, rng) for _ in range(300)}) == 4
+    assert len({pick_token(logits, warm, rng) for _ in range(300)}) == 4
 
 
 # --- the real bundled model: the lm-eval class against lm-eval's HF model ---------------------
@@ -122,8 +122,6 @@ def test_greedy_generation_is_its_own_greedy_continuation(both_models):
 def test_parallel_caps_how_many_sequences_are_decoded_together(both_models, monkeypatch):
     """``--batch-size`` reaches the engine: never more sequences in one decoding step than
     asked for, and as many as asked for when there are enough prompts."""
-    from flip_core.backends.llamacpp_engine import Sampling
-
     _, lc = both_models
     prompt = lc.tok_encode(lc.apply_chat_template(flip_messages("Red is a colour.")))
     steps: list[int] = []

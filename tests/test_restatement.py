@@ -16,13 +16,10 @@ from flip_core.probes import restate_instruction
 from flip_core.restatement import (
     DEFAULT_N,
     PENALISE,
-    PENALISE_THRESHOLD,
     POLICIES,
     STRIP,
-    STRIP_THRESHOLD,
     THRESHOLDS,
     ZERO,
-    ZERO_THRESHOLD,
     GuardDecision,
     cut_spans,
     guard,
@@ -30,6 +27,7 @@ from flip_core.restatement import (
     restatement,
     words,
 )
+from flip_core.restatement.policies import PENALISE_THRESHOLD, STRIP_THRESHOLD, ZERO_THRESHOLD
 from flip_core.similarity import normalized_tokens
 
 POEM = "Write a poem about cats."

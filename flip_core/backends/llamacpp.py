@@ -16,6 +16,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from flip_core.backends.base import ChatTemplateBackend, Generation, encode_pair
+from flip_core.backends.llamacpp_sampling import Sampling
 from flip_core.errors import FlipModelError
 from flip_core.profiles import DecodingProfile
 
@@ -55,8 +56,6 @@ class LlamaCppBackend(ChatTemplateBackend):
     ) -> list[list[Generation]]:
         """Every prompt ``profile.num_samples`` times; generation ends at the model's
         end-of-generation token, as with transformers."""
-        from flip_core.backends.llamacpp_engine import Sampling
-
         samples = profile.num_samples
         encoded = [self._token_ids(prompt) for prompt in prompts for _ in range(samples)]
         sampling = Sampling(
