@@ -9,6 +9,11 @@ their Hub id or folder name.
 The tokenizer counts generated tokens (:mod:`flip_store.ingest.tokens`): a zoo model's comes
 from its GGUF file where the model is installed here, any other model's from its folder or the
 Hugging Face cache, offline. None when neither is available.
+
+What a results file says about its model is submitted text: a revision or dtype in
+``model_args`` may be of any JSON type and any length. Scalars are read as text, anything
+else is refused, and the model's row is checked against the model table's columns
+(:mod:`flip_store.storable`) before any database sees it.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from typing import Any
 
 from flip_core.catalog.models import MODELS, ModelEntry, entry_by_sha256
 from flip_core.errors import FlipInputError
+from flip_store.schema import ModelRow
+from flip_store.storable import check_storable, column_length
 from harness_tasks.lm_eval_output import ResultsFile
 
 _FAMILIES = (
@@ -31,7 +38,6 @@ _FAMILIES = (
     ("smollm", "SmolLM"),
     ("phi", "Phi"),
 )
-MAX_NAME = 300
 
 
 @dataclass(frozen=True)
@@ -96,8 +102,8 @@ def model_arguments(model_args: str | dict[str, Any] | None) -> dict[str, Any]:
 
 
 def identify_model(results: ResultsFile) -> ModelIdentity:
-    """The model of a validated results file, with names checked before any database sees
-    them (length, no control characters)."""
+    """The model of a validated results file, its row checked before any database sees it
+    (each column's length, no control characters; a one-line :class:`FlipInputError`)."""
     config = results.config
     arguments = model_arguments(config.model_args)
     pretrained = str(arguments.get("pretrained") or results.model_name or "unknown")
@@ -115,31 +121,38 @@ def identify_model(results: ResultsFile) -> ModelIdentity:
         name = local.name if pretrained.startswith(("/", ".", "~")) else pretrained
         gguf_file = arguments.get("gguf_file")
         quantization = f"GGUF ({gguf_file})" if gguf_file else arguments.get("quantization")
-    _check_name(name, "model name")
     family = (
         entry.family
         if entry
         else next((label for key, label in _FAMILIES if key in name.lower()), None)
     )
-    return ModelIdentity(
+    identity = ModelIdentity(
         name=name,
         family=family,
         parameters=entry.parameters if entry else config.model_num_parameters or None,
-        revision=config.model_revision or arguments.get("revision"),
+        revision=config.model_revision or _text_argument(arguments, "revision"),
         backend=config.model,
-        dtype=str(config.model_dtype or arguments.get("dtype") or "") or None,
-        quantization=str(quantization)[:60] if quantization else None,
+        dtype=config.model_dtype or _text_argument(arguments, "dtype"),
+        quantization=(
+            str(quantization)[: column_length(ModelRow.quantization)] if quantization else None
+        ),
         file_sha256=entry.gguf_sha256 if entry else None,
         tokenizer_source=(
             str(arguments.get("tokenizer") or pretrained) if pretrained != "unknown" else None
         ),
         entry=entry,
     )
+    check_storable(ModelRow, identity.row(), "the model")
+    return identity
 
 
-def _check_name(value: str, what: str) -> None:
-    if len(value) > MAX_NAME or any(ord(char) < 32 for char in value):
-        raise FlipInputError(
-            f"the {what} {value[:40]!r}... is not storable (at most {MAX_NAME} printable "
-            "characters)"
-        )
+def _text_argument(arguments: dict[str, Any], key: str) -> str | None:
+    """A ``model_args`` value that names something (revision, dtype) as text: lm-eval turns
+    ``revision=1234`` into a number, so scalars are read as text; a list or an object is not a
+    name."""
+    value = arguments.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise FlipInputError(f"model_args.{key} is not text ({type(value).__name__})")
+    return str(value)

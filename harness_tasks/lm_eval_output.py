@@ -10,9 +10,12 @@ schema of a results file are defined once.
 A results file is validated against a declared schema (pydantic) before anything else reads
 it: a field of the wrong type (configs as a list, text where a date, an accuracy or a
 parameter count belongs, NaN where a number is read) is a one-line error naming the file and
-the field, never a traceback. Values nobody reads (lm-eval's standard errors, which may be NaN)
-are kept, and made storable by :meth:`ResultsFile.storable`. The per-sample documents have
-their own schema in :mod:`flip_core.logged_samples`.
+the field, never a traceback. So is a value no run could have written: a task name that could
+not name its samples file (``/``, a control character), a date past the year 9999. How long a
+name may be is the store's to say (:mod:`flip_store.storable` reads it from its tables), not
+this format's. Values nobody reads (lm-eval's standard errors, which may be NaN) are kept, and
+made storable by :meth:`ResultsFile.storable`. The per-sample documents have their own schema
+in :mod:`flip_core.logged_samples`.
 """
 
 from __future__ import annotations
@@ -22,20 +25,26 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from flip_core.errors import FlipInputError
 
+TASK_NAME = r"[A-Za-z0-9_.\-]+"
+"""The characters of a task name: it names the task's samples file, beside the results file."""
 RESULTS_NAME = re.compile(r"^results_(?P<time>[A-Za-z0-9_.\-]+)\.json$", re.ASCII)
 SAMPLES_NAME = re.compile(
-    r"^samples_(?P<task>[A-Za-z0-9_.\-]+)_(?P<time>\d{4}-\d{2}-\d{2}T[\d\-.]+)\.jsonl$", re.ASCII
+    rf"^samples_(?P<task>{TASK_NAME})_(?P<time>\d{{4}}-\d{{2}}-\d{{2}}T[\d\-.]+)\.jsonl$", re.ASCII
 )
 MAX_RESULTS_BYTES = 64 * 1024 * 1024
 """A results file holds configurations and aggregates only; anything larger is not one."""
-MAX_NAME = 300
+LAST_DATE = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp()
+"""The latest POSIX time a date can hold (Python's, and so the store's, last year: 9999)."""
+
+TaskName = Annotated[str, StringConstraints(pattern=rf"^{TASK_NAME}$")]
 
 
 class _Lenient(BaseModel):
@@ -47,13 +56,13 @@ class _Lenient(BaseModel):
 class RunConfig(_Lenient):
     """The run-wide ``config`` block: which model, how it was run."""
 
-    model: str | None = Field(default=None, max_length=MAX_NAME)
+    model: str | None = None
     model_args: str | dict[str, Any] | None = None
     limit: float | None = Field(default=None, ge=0)
     model_num_parameters: int | None = Field(default=None, ge=0)
-    model_revision: str | None = Field(default=None, max_length=100)
-    model_dtype: str | None = Field(default=None, max_length=60)
-    model_sha: str | None = Field(default=None, max_length=100)
+    model_revision: str | None = None
+    model_dtype: str | None = None
+    model_sha: str | None = None
     random_seed: int | None = None
     numpy_seed: int | None = None
     torch_seed: int | None = None
@@ -72,11 +81,17 @@ class ResultsFile(_Lenient):
     """A ``results_<time>.json`` file."""
 
     results: dict[str, dict[str, Any]]
-    configs: dict[str, TaskConfig]
+    configs: dict[TaskName, TaskConfig]
     config: RunConfig
-    date: float | None = None
-    lm_eval_version: str | None = Field(default=None, max_length=40)
-    model_name: str | None = Field(default=None, max_length=MAX_NAME)
+    date: float | None = Field(default=None, ge=0, le=LAST_DATE)
+    """When the evaluation ran, in POSIX seconds."""
+    lm_eval_version: str | None = None
+    model_name: str | None = None
+
+    @property
+    def evaluated_at(self) -> datetime | None:
+        """When the evaluation ran (None where the file does not say)."""
+        return datetime.fromtimestamp(self.date, UTC) if self.date else None
 
     def reported(self, task: str, metric: str) -> float | None:
         """A metric lm-eval reported for a task (``"acc"`` -> ``results[task]["acc,none"]``);
@@ -148,7 +163,7 @@ def read_results(path: Path) -> ResultsFile:
     try:
         return ResultsFile.model_validate(raw)
     except ValidationError as error:
-        raise FlipInputError(f"{path}: {_first_problem(error)}") from None
+        raise FlipInputError(f"{path}: {first_problem(error)}") from None
 
 
 def _finite_json(value: Any) -> Any:
@@ -161,10 +176,12 @@ def _finite_json(value: Any) -> Any:
     return value
 
 
-def _first_problem(error: ValidationError) -> str:
-    """The first schema violation, as one short line (never the offending value in full)."""
+def first_problem(error: ValidationError) -> str:
+    """The first schema violation, as one short line (never the offending value in full; a
+    key that holds a line break or another control character is shown with it escaped)."""
     problem = error.errors()[0]
-    where = ".".join(str(part) for part in problem["loc"])[:120] or "the file"
+    where = ".".join(str(part) for part in problem["loc"])
+    where = where.encode("unicode_escape").decode("ascii")[:120] or "the file"
     return f"{where}: {problem['msg']}" + (
         f" ({len(error.errors()) - 1} more problems)" if len(error.errors()) > 1 else ""
     )

@@ -5,7 +5,8 @@ candidates per prompt; its score is the mean reference score of its picks (on Al
 GPT-4-turbo win rate against the reference answer, in %), with a 95% bootstrap interval over
 prompts. Beside it, on exactly the same prompts: a uniformly random pick (expected value),
 always the longest, always the shortest, and the oracle (the figure is
-:mod:`leaderboard.figures.reranking`'s).
+:mod:`leaderboard.figures.reranking`'s). A run whose scores the store could not re-derive
+from its logged raw outputs says so (*submitted, unverified*), in the table and on its bar.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pandas as pd
 
 from flip_store.read.reranks import RerankRow
 from leaderboard.figures.plot_spec import PlotSpec
-from leaderboard.figures.reranking import REFERENCE_POINTS, rerank_figure
+from leaderboard.figures.reranking import REFERENCE_POINTS, UNVERIFIED, rerank_figure
 
 
 def rerank_frame(rows: Sequence[RerankRow]) -> pd.DataFrame:
@@ -33,6 +34,7 @@ def rerank_frame(rows: Sequence[RerankRow]) -> pd.DataFrame:
                 if row.oracle_hit_rate is None
                 else round(row.oracle_hit_rate * 100, 1),
                 "Refused": row.refused,
+                "Scores": "verified" if row.verified else UNVERIFIED,
                 **{
                     f"{label} (same prompts)": round(getattr(row, field), 2)
                     for label, field, _ in REFERENCE_POINTS

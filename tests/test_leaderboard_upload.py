@@ -1,6 +1,6 @@
-"""Leaderboard uploads: a zipped lm-eval output folder, unpacked safely and ingested
-(:mod:`flip_store.ingest.archives`), and its report shown in the Submit tab
-(:mod:`leaderboard.tabs.about`)."""
+"""Leaderboard uploads: a zipped lm-eval output folder, unpacked safely
+(:mod:`flip_store.ingest.safe_unzip`) and ingested (:mod:`flip_store.ingest.archives`), and its
+report shown in the Submit tab (:mod:`leaderboard.tabs.about`)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from flip_store.database import open_engine
-from flip_store.ingest import archives
+from flip_store.ingest import safe_unzip
 from flip_store.ingest.archives import (
     UPLOAD_TOKEN_ENV,
     UploadError,
@@ -226,22 +226,22 @@ def test_hostile_archives_are_refused_with_one_line_and_leave_nothing(
 def test_size_and_count_limits(env, tmp_path, monkeypatch):
     target = tmp_path / "target"
     big = write_zip(tmp_path / "big.zip", [member(f"run/{RESULTS}", b"x" * 5000)])
-    monkeypatch.setattr(archives, "MAX_MEMBER_BYTES", 4000)
+    monkeypatch.setattr(safe_unzip, "MAX_MEMBER_BYTES", 4000)
     with pytest.raises(UploadError, match=r"'run/results_.*' is 5000 bytes uncompressed, over"):
         extract_archive(big, target)
-    monkeypatch.setattr(archives, "MAX_MEMBER_BYTES", 10_000)
-    monkeypatch.setattr(archives, "MAX_TOTAL_BYTES", 6000)
+    monkeypatch.setattr(safe_unzip, "MAX_MEMBER_BYTES", 10_000)
+    monkeypatch.setattr(safe_unzip, "MAX_TOTAL_BYTES", 6000)
     two = write_zip(
         tmp_path / "two.zip",
         [member(f"run/{RESULTS}", b"x" * 4000), member(f"run/{SAMPLES}", b"y" * 4000)],
     )
     with pytest.raises(UploadError, match=r"'run/samples_.*': the archive holds more than 6000"):
         extract_archive(two, target)
-    monkeypatch.setattr(archives, "MAX_MEMBERS", 5)
+    monkeypatch.setattr(safe_unzip, "MAX_MEMBERS", 5)
     crowd = write_zip(tmp_path / "crowd.zip", [member(f"r{i}/{RESULTS}") for i in range(6)])
     with pytest.raises(UploadError, match="6 members, over the 5 limit"):
         extract_archive(crowd, target)
-    monkeypatch.setattr(archives, "MAX_ARCHIVE_BYTES", 100)
+    monkeypatch.setattr(safe_unzip, "MAX_ARCHIVE_BYTES", 100)
     with pytest.raises(UploadError, match=r"the archive is \d+ bytes, over the 100 byte limit"):
         extract_archive(crowd, target)
     assert not target.exists()

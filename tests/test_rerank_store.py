@@ -12,7 +12,11 @@ import pytest
 from flip_cli.main import main
 from flip_core.errors import FlipInputError
 from flip_store.database import open_engine
-from flip_store.ingest.reranks import ingest_committed_reranks, ingest_rerank
+from flip_store.ingest.reranks import (
+    COMMITTED_RERANK_INPUT,
+    ingest_committed_reranks,
+    ingest_rerank,
+)
 from flip_store.read.reranks import rerank_board
 from leaderboard.rerank_view import rerank_figure, rerank_frame
 
@@ -81,6 +85,79 @@ def test_a_tampered_output_is_refused_and_nothing_is_stored(reranked, tmp_path, 
     with pytest.raises(FlipInputError, match=message):
         ingest_rerank(engine, output, source)
     assert rerank_board(engine, "crafted") == []
+
+
+def rewrite(output: Path, edit) -> None:  # type: ignore[no-untyped-def]
+    """Apply ``edit`` to every row of a rerank output and write it back."""
+    rows = [json.loads(line) for line in output.read_text().splitlines() if line.strip()]
+    for row in rows:
+        edit(row)
+    output.write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"backend": "b" * 41}, "backend: String should have at most 40 characters"),
+        ({"profile": {"name": "p" * 41}}, "profile: String should have at most 40 characters"),
+        ({"profile": {"name": 7}}, "profile: Input should be a valid string"),
+        ({"profile": "cpu"}, "settings.profile is not a decoding profile"),
+        ({"prompt_hash": "h\x00"}, "prompt_hash: Value error, holds control characters"),
+    ],
+)
+def test_settings_no_column_can_hold_are_refused_in_one_line(reranked, tmp_path, settings, message):
+    source, output = reranked
+    rewrite(output, lambda row: row["settings"].update(settings))
+    engine = open_engine(f"sqlite:///{tmp_path / 'flip.db'}", create=True)
+    with pytest.raises(FlipInputError, match=message) as refused:
+        ingest_rerank(engine, output, source)
+    assert "\n" not in str(refused.value)
+    assert rerank_board(engine, "crafted") == []
+
+
+def test_a_prompt_logged_twice_is_refused_not_an_integrity_error(reranked, tmp_path):
+    source, output = reranked
+    output.write_text(output.read_text() + output.read_text().splitlines()[0] + "\n")
+    engine = open_engine(f"sqlite:///{tmp_path / 'flip.db'}", create=True)
+    with pytest.raises(FlipInputError, match=":4: prompt 'crafted:p0' is logged twice"):
+        ingest_rerank(engine, output, source)
+
+
+def test_the_same_run_re_serialised_is_not_stored_twice(reranked, tmp_path):
+    source, output = reranked
+    engine = open_engine(f"sqlite:///{tmp_path / 'flip.db'}", create=True)
+    assert ingest_rerank(engine, output, source).stored
+    rows = [json.loads(line) for line in output.read_text().splitlines()]
+    copy = tmp_path / "copy.jsonl"
+    compact = [json.dumps(row, separators=(",", ":"), sort_keys=True) for row in rows[::-1]]
+    copy.write_text("\n".join(compact) + "\n\n\n")
+    assert not ingest_rerank(engine, copy, source).stored  # reordered, compact, padded
+    rewrite(copy, lambda row: None)  # spaced again, in file order
+    assert not ingest_rerank(engine, copy, source).stored
+    assert len(rerank_board(engine, "crafted")) == 1
+
+
+def test_an_unverified_run_says_so_on_the_board_and_in_the_tab(tmp_path, real_data_dir):
+    source = real_data_dir / COMMITTED_RERANK_INPUT
+    engine = open_engine(f"sqlite:///{tmp_path / 'flip.db'}", create=True)
+    for method in ("flipll", "longest"):
+        ingest_rerank(
+            engine,
+            ROOT / "results" / "rerank" / f"alpacaeval-dev-{method}-smollm2-135m-cpu.jsonl",
+            source,
+        )
+    rows = {row.method: row for row in rerank_board(engine, "alpacaeval_bon")}
+    assert (rows["flipll"].verified, rows["longest"].verified) == (False, True)
+    frame = rerank_frame([rows["flipll"], rows["longest"]])
+    assert list(frame["Scores"]) == ["submitted, unverified", "verified"]
+    flipll, longest = rerank_figure([rows["flipll"], rows["longest"]], "alpacaeval_bon").data[0][
+        "x"
+    ]
+    assert "submitted, unverified" in flipll.replace("<br>", " ")
+    assert "unverified" not in longest
+    hostile = replace(rows["flipll"], model="<b>x</b>")
+    (label,) = rerank_figure([hostile], "alpacaeval_bon").data[0]["x"]
+    assert "<b>" not in label and "&lt;b&gt;x&lt;/b&gt;" in label
 
 
 def test_the_cli_stores_a_run_and_says_so(reranked, tmp_path, capsys):

@@ -9,6 +9,7 @@ import json
 import math
 import shutil
 import subprocess
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -118,6 +119,43 @@ def test_a_wrongly_typed_results_field_rejects_the_file_in_one_line(
     edit_results(raw, change)
     _, report = ingest(tmp_path, raw)
     one_line_rejection(report, needle)
+
+
+def beside_an_intact_copy(edited: Path, intact: Path) -> Path:
+    """A folder holding an edited output (read first) and an intact copy of the same runs, so
+    a test can show that refusing one results file costs the folder none of its other runs."""
+    folder = edited.parent / "folder"
+    shutil.copytree(edited, folder / "a-edited")
+    shutil.copytree(intact, folder / "z-intact")
+    return folder
+
+
+def renamed_task(name: str):  # type: ignore[no-untyped-def]
+    def rename(document: dict) -> None:
+        document["configs"][name] = document["configs"].pop("flip_llmbar_neighbor")
+
+    return rename
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        (lambda d: d.update(date=1e13), "date"),  # past the last year a date can hold
+        (lambda d: d.update(date=-1e13), "date"),
+        (renamed_task("flip/llmbar_neighbor"), "configs"),  # names no samples file
+        (renamed_task("flip\nllmbar_neighbor"), "configs"),
+        (lambda d: d["config"].update(model_num_parameters=2**63), "parameters"),
+    ],
+)
+def test_a_value_out_of_range_is_a_one_line_reason_and_the_folder_goes_on(
+    raw, data_env, tmp_path, lm_eval_output, change, needle
+):
+    edit_results(raw, change)
+    engine, report = ingest(tmp_path, beside_an_intact_copy(raw, lm_eval_output))
+    assert report.rejected
+    for line in report.rejected:
+        assert "\n" not in line and len(line) < 600 and needle in line, line
+    assert stored_tasks(engine) == ["flip_llmbar_neighbor", "judge_listwise_llmbar_neighbor"]
 
 
 def test_a_text_accuracy_rejects_only_its_run(raw, data_env, tmp_path):
@@ -286,6 +324,61 @@ def test_a_model_name_with_a_nul_or_too_long_is_refused(raw, data_env, tmp_path)
     assert report.rejected and all("not storable" in line for line in report.rejected)
 
 
+def model_args(**arguments: object):  # type: ignore[no-untyped-def]
+    return lambda d: d["config"].update(model_args=arguments)
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        (lambda d: d["config"].update(model="b" * 41), "backend"),
+        (lambda d: d["config"].update(model_dtype="d" * 41), "dtype"),
+        (model_args(dtype="d" * 41), "dtype"),
+        (model_args(revision="r" * 101), "revision"),
+        (model_args(revision=["main"]), "model_args.revision is not text"),
+        (lambda d: d.update(lm_eval_version="v" * 41), "lm_eval_version"),
+        (
+            lambda d: d["configs"]["flip_llmbar_neighbor"]["generation_kwargs"].update(
+                stop_after=math.nan
+            ),
+            "not finite",
+        ),
+    ],
+)
+def test_a_value_its_column_cannot_hold_is_refused_before_any_database(
+    raw, data_env, tmp_path, change, needle
+):
+    edit_results(raw, change)
+    engine, report = ingest(tmp_path, raw)
+    assert report.rejected
+    for line in report.rejected:
+        assert "\n" not in line and len(line) < 600 and needle in line, line
+    assert "flip_llmbar_neighbor" not in stored_tasks(engine)
+
+
+def test_the_length_limits_are_the_columns_own(raw, data_env, tmp_path):
+    """Values exactly as long as their columns are stored: the limits are read from the
+    tables, so validation and schema cannot drift apart."""
+    from flip_store.schema import ModelRow
+    from flip_store.storable import column_length
+
+    def at_the_limits(document: dict) -> None:
+        document["config"].update(
+            model="b" * column_length(RunRow.backend),
+            model_args={
+                "dtype": "d" * column_length(ModelRow.dtype),
+                "revision": "r" * column_length(ModelRow.revision),
+            },
+        )
+
+    edit_results(raw, at_the_limits)
+    engine, report = ingest(tmp_path, raw)
+    assert not report.rejected and len(report.stored) == 2
+    with Session(engine) as session:
+        model = session.scalars(select(ModelRow)).one()
+    assert (len(model.dtype), len(model.revision)) == (40, 100)
+
+
 def test_a_task_whose_name_its_metadata_do_not_give_is_refused(raw, data_env, tmp_path):
     def rename(document):
         document["configs"]["x" * 130] = document["configs"].pop("flip_llmbar_neighbor")
@@ -294,6 +387,66 @@ def test_a_task_whose_name_its_metadata_do_not_give_is_refused(raw, data_env, tm
     engine, report = ingest(tmp_path, raw)
     one_line_rejection(report, "the metadata describe task flip_llmbar_neighbor")
     assert stored_tasks(engine) == ["judge_listwise_llmbar_neighbor"]
+
+
+# --- 11. token counts: one unit, filled in by a later ingest ------------------------------------
+
+
+def test_a_later_ingest_fills_in_the_token_counts_an_earlier_one_could_not_count(
+    raw, data_env, tmp_path, monkeypatch
+):
+    from conftest import WordTokenizer
+
+    from flip_store.model_identity import ModelIdentity
+    from flip_store.schema import CallRow, MetricRow
+
+    monkeypatch.setattr(ModelIdentity, "tokenizer", lambda self: None)  # not on this machine
+    engine, first = ingest(tmp_path, raw)
+    assert len(first.stored) == 2
+
+    def flip_run(session: Session) -> RunRow:
+        return session.scalars(select(RunRow).where(RunRow.method == "flip")).one()
+
+    def metric_names(session: Session, run: RunRow) -> set[str]:
+        return set(session.scalars(select(MetricRow.name).where(MetricRow.run_id == run.id)))
+
+    with Session(engine) as session:
+        run = flip_run(session)
+        assert run.token_count_method == "unknown"
+        assert "generated_tokens_per_item" not in metric_names(session, run)
+    monkeypatch.setattr(ModelIdentity, "tokenizer", lambda self: WordTokenizer())
+    again = ingest_path(engine, raw, progress=lambda line: None)
+    assert len(again.unchanged) == 2 and not again.stored  # the same runs, completed
+    with Session(engine) as session:
+        run = flip_run(session)
+        assert run.token_count_method == "tokenizer"
+        calls = session.scalars(select(CallRow).where(CallRow.run_id == run.id)).all()
+        for call in calls:
+            words = sum(len(text.split()) for text in call.raw_outputs)
+            assert call.generated_tokens == words and words > 0
+        assert "generated_tokens_per_item" in metric_names(session, run)
+        assert session.scalar(select(func.count()).select_from(RunRow)) == 2
+
+
+# --- 12b. a samples file padded with blank lines is streamed ------------------------------------
+
+
+def test_a_samples_file_padded_with_blank_lines_is_read_line_by_line(raw, data_env, tmp_path):
+    ingest(tmp_path, raw, "warm.db")  # imports and caches are not what is measured
+    samples = samples_of(raw)
+    rows = records(samples)
+    padding = (" " * 1023 + "\n") * (10 * 1024)  # 10 MiB of blank lines between the records
+    samples.write_text(json.dumps(rows[0]) + "\n" + padding + json.dumps(rows[1]) + "\n" + padding)
+    size = samples.stat().st_size
+    engine = open_engine(f"sqlite:///{tmp_path / 'flip.db'}", create=True)
+    tracemalloc.start()
+    try:
+        report = ingest_path(engine, raw, progress=lambda line: None)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(report.stored) == 2 and not report.rejected
+    assert peak < size / 10, f"peak {peak} bytes for a {size}-byte file"
 
 
 # --- 5. several ingests creating a new store at once --------------------------------------------

@@ -66,6 +66,9 @@ class Reranker:
     verifiable: ClassVar[bool] = True
     """Its scores follow from what a row logs, without the model (see :meth:`rederive_scores`)."""
     shows_instruction: ClassVar[bool] = False
+    store_model_name: ClassVar[str | None] = None
+    """What the store and the leaderboard call the "model" of a model-free picker's run (a
+    model picker's run is stored under its model)."""
     max_candidate_chars: int | None = None
 
     @classmethod

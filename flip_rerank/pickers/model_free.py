@@ -17,9 +17,6 @@ from flip_rerank.pickers.base import PickerOptions, PromptScores, Reranker
 class _ModelFreePicker(Reranker):
     """Scores the whole candidates (no context budget); re-derivation is scoring again."""
 
-    store_model_name: ClassVar[str]
-    """What the store and the leaderboard call the "model" of such a run."""
-
     @classmethod
     def rederive_scores(
         cls, row: dict[str, Any], prompt: RerankPrompt, settings: dict[str, Any]

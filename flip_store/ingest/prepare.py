@@ -22,12 +22,10 @@ re-serialised, re-ordered or padded with blank lines is recognised as stored.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from flip_core.benchmarks import LoadedBenchmark, load_benchmark
 from flip_core.catalog.benchmarks import BENCHMARKS
@@ -38,6 +36,7 @@ from flip_core.logged_samples import LoggedSample, document_method, read_samples
 from flip_core.methods import METHOD_NAMES, ItemScores, Method
 from flip_core.probes import apply_probe
 from flip_core.profiles import profile_of_settings
+from flip_store.ingest.fingerprint import content_fingerprint
 from flip_store.ingest.tokens import CallCost, count_costs
 from flip_store.model_identity import ModelIdentity, identify_model
 from harness_tasks.catalog import TaskSpec
@@ -284,11 +283,5 @@ def _fingerprint(
         "generation": logged.config.generation_kwargs,
         "seeds": [config.random_seed, config.numpy_seed, config.torch_seed],
     }
-    digest = hashlib.sha256(_canonical(head))
-    for sample in sorted(samples, key=lambda s: s.doc["item_id"]):
-        digest.update(_canonical({"doc": sample.doc, "outputs": sample.outputs}))
-    return digest.hexdigest()
-
-
-def _canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode() + b"\n"
+    ordered = sorted(samples, key=lambda s: s.doc["item_id"])
+    return content_fingerprint(head, ({"doc": s.doc, "outputs": s.outputs} for s in ordered))

@@ -17,7 +17,10 @@ first of tied candidates), and every score that can be recomputed from the row's
 outputs is (:mod:`.rerank_verification`); a run whose scores only its model could recompute
 (FLIP-likelihood's log-probabilities) is stored as *submitted, unverified*
 (``run.verified`` false). Refused prompts (over the context budget) are counted, not stored as
-picks.
+picks. The run's and its model's rows are checked against their columns
+(:mod:`flip_store.storable`) before the transaction opens, and the run is fingerprinted by its
+canonical content (:mod:`.fingerprint`), so the same rows re-serialised or re-ordered are
+recognised as stored.
 """
 
 from __future__ import annotations
@@ -37,19 +40,15 @@ from flip_core.catalog.models import is_alias, model_entry
 from flip_core.errors import FlipInputError
 from flip_core.selection import bootstrap_interval, pick_best, top_indices
 from flip_rerank.inputs import RerankPrompt, load_rerank_prompts
+from flip_rerank.pickers import picker_class
 from flip_store.database import session_scope
+from flip_store.ingest.fingerprint import content_fingerprint
 from flip_store.ingest.rerank_verification import check_scores, verifiable
 from flip_store.rows import insert_missing, insert_outcomes, insert_rows, metric_rows
 from flip_store.schema import CandidateRow, ItemRow, MetricRow, ModelRow, RunRow, ScoreRow
+from flip_store.storable import check_storable, check_storable_row
 
 RERANK_DOMAIN = "all"
-MODEL_FREE = {
-    "longest": "model-free: always the longest",
-    "shortest": "model-free: always the shortest",
-    "random": "model-free: random pick (seeded draw)",
-}
-"""Model names of the rerankers that use no model."""
-
 
 COMMITTED_RERANK_INPUT = Path("alpacaeval_bon") / "tulu2dpo13b_bo11_dev.jsonl"
 """The input (under ``$FLIP_DATA_DIR``) of the project's committed reranking runs."""
@@ -71,72 +70,113 @@ def ingest_rerank(engine: Engine, results: Path, input_file: Path) -> RerankInge
     rows = _read_rows(results)
     prompts = {prompt.id: prompt for prompt in load_rerank_prompts(input_file)}
     method = _one(rows, "method", results)
-    _one(rows, "settings", results)
-    settings = rows[0].get("settings") or {}
-    if not isinstance(settings, dict):
-        raise FlipInputError(f"{results}: the rows' settings are not an object")
-    for number, row in enumerate(rows, start=1):
-        _check_row(row, prompts, f"{results}:{number}")
-        if row["status"] == "ok":
-            check_scores(row, prompts[row["id"]], settings, f"{results}:{number}")
-    benchmark = rows[0]["id"].split(":")[0]
-    task = f"rerank_{method}_{benchmark}"
-    fingerprint = hashlib.sha256(results.read_bytes()).hexdigest()
+    settings = _settings(rows, results)
+    _check_rows(rows, prompts, settings, results)
     scored = [row for row in rows if row["status"] == "ok"]
     if not scored:
         raise FlipInputError(f"{results}: every prompt was refused; nothing to store")
+    model = _model_row(method, settings, rows[0])
+    check_storable(ModelRow, model, "the model")
+    run = _run_row(rows, method, settings, input_file, results)
+    check_storable_row(run, "the run")
+    counts = (len(rows), len(rows) - len(scored))
     with session_scope(engine) as session:
-        if session.scalar(select(RunRow.id).where(RunRow.fingerprint == fingerprint)) is not None:
-            return RerankIngest(task, False, len(rows), len(rows) - len(scored))
-        _store_items(session, [prompts[row["id"]] for row in scored], benchmark)
-        model_name = MODEL_FREE.get(method) or _model_name(settings, rows[0])
-        insert_missing(
-            session,
-            ModelRow,
-            [
-                {
-                    "name": model_name,
-                    "family": "model-free" if method in MODEL_FREE else None,
-                    "is_baseline": method in MODEL_FREE,
-                }
-            ],
-            ["name"],
-        )
-        model_id = session.scalar(select(ModelRow.id).where(ModelRow.name == model_name))
-        run = RunRow(
-            fingerprint=fingerprint,
-            model_id=model_id,
-            task=task,
-            method=method,
-            benchmark=benchmark,
-            domain=RERANK_DOMAIN,
-            profile=str((settings.get("profile") or {}).get("name", "none")),
-            backend=settings.get("backend"),
-            prompt_hash=settings.get("prompt_hash"),
-            dataset_revision=hashlib.sha256(input_file.read_bytes()).hexdigest()[:16],
-            package_version=package_version,
-            generation_settings=settings,
-            ingested_at=datetime.now(UTC),
-            # flip rerank counts generated tokens with the backend's tokenizer
-            token_count_method="none" if method in MODEL_FREE else "tokenizer",
-            source_path=str(results),
-            verified=verifiable(method),
-        )
+        stored = select(RunRow.id).where(RunRow.fingerprint == run.fingerprint)
+        if session.scalar(stored) is not None:
+            return RerankIngest(run.task, False, *counts)
+        _store_items(session, [prompts[row["id"]] for row in scored], run.benchmark)
+        insert_missing(session, ModelRow, [model], ["name"])
+        run.model_id = session.scalar(select(ModelRow.id).where(ModelRow.name == model["name"]))
         session.add(run)
         session.flush()
         _store_results(session, run.id, scored, prompts, len(rows))
-    return RerankIngest(task, True, len(rows), len(rows) - len(scored))
+    return RerankIngest(run.task, True, *counts)
+
+
+def _settings(rows: list[dict[str, Any]], path: Path) -> dict[str, Any]:
+    """The reranker's settings, which every row must repeat."""
+    _one(rows, "settings", path)
+    settings = rows[0].get("settings") or {}
+    if not isinstance(settings, dict):
+        raise FlipInputError(f"{path}: the rows' settings are not an object")
+    return settings
+
+
+def _check_rows(
+    rows: list[dict[str, Any]],
+    prompts: dict[str, RerankPrompt],
+    settings: dict[str, Any],
+    path: Path,
+) -> None:
+    """Every row is checked against its prompt, and appears once."""
+    seen: set[str] = set()
+    for number, row in enumerate(rows, start=1):
+        where = f"{path}:{number}"
+        _check_row(row, prompts, where)
+        if row["id"] in seen:
+            raise FlipInputError(f"{where}: prompt {row['id']!r} is logged twice")
+        seen.add(row["id"])
+        if row["status"] == "ok":
+            check_scores(row, prompts[row["id"]], settings, where)
+
+
+def _run_row(
+    rows: list[dict[str, Any]],
+    method: str,
+    settings: dict[str, Any],
+    input_file: Path,
+    results: Path,
+) -> RunRow:
+    """The run's row, without its model (known once the model row is stored)."""
+    benchmark = rows[0]["id"].split(":")[0]
+    task = f"rerank_{method}_{benchmark}"
+    return RunRow(
+        fingerprint=content_fingerprint(
+            {"task": task}, sorted(rows, key=lambda row: str(row["id"]))
+        ),
+        task=task,
+        method=method,
+        benchmark=benchmark,
+        domain=RERANK_DOMAIN,
+        profile=_profile_name(settings),
+        backend=settings.get("backend"),
+        prompt_hash=settings.get("prompt_hash"),
+        dataset_revision=hashlib.sha256(input_file.read_bytes()).hexdigest()[:16],
+        package_version=package_version,
+        generation_settings=settings,
+        ingested_at=datetime.now(UTC),
+        # flip rerank counts generated tokens with the backend's tokenizer
+        token_count_method="tokenizer" if picker_class(method).uses_model else "none",
+        source_path=str(results),
+        verified=verifiable(method),
+    )
+
+
+def _profile_name(settings: dict[str, Any]) -> Any:
+    """The decoding profile's name as the reranker logged it (``none`` for model-free ones)."""
+    profile = settings.get("profile") or {}
+    if not isinstance(profile, dict):
+        raise FlipInputError("the rows' settings.profile is not a decoding profile")
+    return profile.get("name", "none")
+
+
+def _model_row(method: str, settings: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
+    """The model table's row of the reranker: a model-free picker, a zoo model by its
+    catalogue name (the name its lm-eval runs carry), else the model as logged."""
+    picker = picker_class(method)
+    free = not picker.uses_model
+    return {
+        "name": picker.store_model_name or _model_name(settings, row),
+        "family": "model-free" if free else None,
+        "is_baseline": free,
+    }
 
 
 def _model_name(settings: dict[str, Any], row: dict[str, Any]) -> str:
-    """A zoo model by its catalogue name (the name its lm-eval runs carry), else as logged."""
     model = str(settings.get("model") or "")
     if is_alias(model):
         return model_entry(model).display_name
-    name = str(row.get("model_name") or "unknown model")
-    if len(name) > 300 or any(ord(char) < 32 for char in name):
-        raise FlipInputError("the rows' model name is not storable")
-    return name
+    return str(row.get("model_name") or "unknown model")
 
 
 def _read_rows(path: Path) -> list[dict[str, Any]]:

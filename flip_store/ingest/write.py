@@ -2,7 +2,9 @@
 
 Items and candidates are shared by every run that scored them and are stored once; an item id
 already stored with other texts (another copy or revision of the data) refuses the run with a
-one-line reason, so no run is ever shown against texts it did not see.
+one-line reason, so no run is ever shown against texts it did not see. The run's row is
+checked against its columns (:mod:`flip_store.storable`) before the transaction opens, so
+SQLite never stores what PostgreSQL would refuse.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from flip_store.ingest.length_metrics import length_metrics
 from flip_store.ingest.prepare import PreparedRun
 from flip_store.rows import insert_missing, insert_outcomes, insert_rows, metric_rows
 from flip_store.schema import CallRow, CandidateRow, ItemRow, MetricRow, ModelRow, RunRow, ScoreRow
+from flip_store.storable import check_storable_row
 
 TOKEN_SUBSET_SIZES = (1, 3)
 """Sampled runs: k whose cost (generated tokens of the first k samples) is stored."""
@@ -54,14 +57,15 @@ def write_run(engine: Engine, prepared: PreparedRun) -> bool:
 
 
 def _write_once(engine: Engine, prepared: PreparedRun) -> bool:
+    run = _run_row(prepared)
+    check_storable_row(run, "the run")
     with session_scope(engine) as session:
         stored = session.scalar(select(RunRow.id).where(RunRow.fingerprint == prepared.fingerprint))
         if stored is not None:
             _complete_token_counts(session, stored, prepared)
             return False
-        model_id = _model_id(session, prepared)
+        run.model_id = _model_id(session, prepared)
         _store_items(session, prepared)
-        run = _run_row(prepared, model_id)
         session.add(run)
         session.flush()
         _store_results(session, run.id, prepared)
@@ -123,12 +127,12 @@ def _check_stored_copies(session: Session, items: list[dict[str, Any]]) -> None:
                 )
 
 
-def _run_row(prepared: PreparedRun, model_id: int) -> RunRow:
+def _run_row(prepared: PreparedRun) -> RunRow:
+    """The run's row, without its model (known once the model row is stored)."""
     run, spec = prepared.logged.run, prepared.spec
     config = run.config
     return RunRow(
         fingerprint=prepared.fingerprint,
-        model_id=model_id,
         task=prepared.task,
         method=spec.method,
         benchmark=spec.benchmark,
@@ -148,7 +152,7 @@ def _run_row(prepared: PreparedRun, model_id: int) -> RunRow:
             "torch_seed": config.torch_seed,
             "method": prepared.method.settings,
         },
-        evaluated_at=datetime.fromtimestamp(run.date, UTC) if run.date else None,
+        evaluated_at=run.evaluated_at,
         ingested_at=datetime.now(UTC),
         token_count_method=prepared.token_count_method,
         source_path=str(prepared.logged.results_file),

@@ -5,7 +5,8 @@ Runs may cover different prompts (a model reranker still running, a refused prom
 row carries its own reference points computed over exactly its prompts from the stored
 candidates: the expected score of a uniformly random pick, always the longest, always the
 shortest (first of tied lengths, as ``flip rerank`` picks) and the oracle (the best candidate).
-Per (model, method, profile) the newest run is shown.
+Per (model, method, profile) the newest run is shown, with whether the store re-derived its
+scores from the logged raw outputs (``verified``) or took them as submitted.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ class RerankRow:
     longest: float
     shortest: float
     oracle: float
+    verified: bool
+    """Every score was re-derived at ingest; False: submitted, unverified (a picker whose
+    scores only its model can recompute, such as FLIP-likelihood's)."""
 
 
 def rerank_board(engine: Engine, benchmark: str) -> list[RerankRow]:
@@ -47,7 +51,7 @@ def rerank_board(engine: Engine, benchmark: str) -> list[RerankRow]:
     )
     with engine.connect() as connection:
         runs = connection.execute(
-            select(RunRow.id, ModelRow.name, RunRow.method, RunRow.profile)
+            select(RunRow.id, ModelRow.name, RunRow.method, RunRow.profile, RunRow.verified)
             .join(ModelRow, ModelRow.id == RunRow.model_id)
             .where(RunRow.id.in_(newest))
         ).all()
@@ -104,4 +108,5 @@ def _row(
         longest=mean(c[pick_best([length for length, _ in c])][1] for c in prompts),
         shortest=mean(c[pick_best([-length for length, _ in c])][1] for c in prompts),
         oracle=mean(max(r for _, r in c) for c in prompts),
+        verified=bool(run.verified),
     )

@@ -2,7 +2,9 @@
 
 A bar per run (the mean reference score of its picks, with its 95% bootstrap interval over
 prompts) and, over each bar, the reference points on exactly its prompts as markers: a
-uniformly random pick (expected), always the longest, always the shortest, the oracle.
+uniformly random pick (expected), always the longest, always the shortest, the oracle. A run
+whose scores were taken as submitted (the store could not re-derive them) is marked so on its
+label.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ REFERENCE_POINTS = (
 )
 """(label, :class:`RerankRow` field, marker symbol) of each reference point."""
 LABEL_WIDTH = 24
+UNVERIFIED = "submitted, unverified"
+"""How a run whose scores the store could not re-derive is marked."""
 
 
 def rerank_figure(rows: Sequence[RerankRow], benchmark: str) -> PlotSpec:
@@ -44,10 +48,7 @@ def rerank_figure(rows: Sequence[RerankRow], benchmark: str) -> PlotSpec:
             "intervals over prompts; markers: reference points on the same prompts"
         ],
     )
-    labels = [
-        wrapped_label(f"{row.model} · {method_label(row.method)} ({row.picked.n} prompts)")
-        for row in rows
-    ]
+    labels = [wrapped_label(run_label(row)) for row in rows]
     fig.add_trace(
         "bar",
         x=labels,
@@ -80,6 +81,12 @@ def rerank_figure(rows: Sequence[RerankRow], benchmark: str) -> PlotSpec:
     fig.update_xaxes(tickangle=0)
     fig.update_yaxes(title={"text": "Mean reference score (AlpacaEval: win rate, %)"})
     return fig
+
+
+def run_label(row: RerankRow) -> str:
+    """A bar's label (unescaped): model, method, prompts, and the mark of an unverified run."""
+    mark = "" if row.verified else f", {UNVERIFIED}"
+    return f"{row.model} · {method_label(row.method)} ({row.picked.n} prompts{mark})"
 
 
 def wrapped_label(text: str) -> str:

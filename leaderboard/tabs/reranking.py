@@ -13,7 +13,9 @@ Best-of-N reranking on real candidates (the paper's extrinsic evaluation): for e
 method picks one of N responses, and the pick is scored by an external reference (AlpacaEval:
 GPT-4-turbo's win rate of the response against the reference answer, in %). Every row is one
 `flip rerank` run stored with `flip ingest-rerank`; its reference points (random pick, always
-longest, always shortest, oracle) are computed on exactly the prompts it covers.
+longest, always shortest, oracle) are computed on exactly the prompts it covers. The store
+re-derives every score it can from the run's logged raw outputs; a run whose scores only its
+model could recompute (FLIP-likelihood's log-probabilities) is marked *submitted, unverified*.
 """
 
 
