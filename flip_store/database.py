@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect, select, text, update
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -127,11 +127,8 @@ def _prepare_schema(engine: Engine, url: str, create: bool) -> None:
     where = _describe(url)
     try:
         with engine.begin() as connection:
-            if connection.dialect.name == "postgresql" and create:
-                # Concurrent creators of one database take turns (released at commit).
-                connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK}
-                )
+            if create:
+                _begin_schema_work(connection)
             tables = set(inspect(connection).get_table_names())
             if "schema_info" not in tables:
                 if tables:
@@ -139,9 +136,7 @@ def _prepare_schema(engine: Engine, url: str, create: bool) -> None:
                 if not create:
                     raise FlipStoreError(f"{where} is empty; build it with `flip ingest`")
                 Base.metadata.create_all(connection)
-                connection.execute(
-                    SchemaInfoRow.__table__.insert().values(id=1, version=SCHEMA_VERSION)
-                )
+                _record_schema_version(connection, SCHEMA_VERSION)
                 return
             version = connection.execute(select(SchemaInfoRow.version)).scalar_one_or_none()
             if version is None:
@@ -162,6 +157,27 @@ def _prepare_schema(engine: Engine, url: str, create: bool) -> None:
         raise
     except (OperationalError, DBAPIError) as error:
         raise FlipStoreError(f"cannot open {where}: {explain_database_error(error)}") from None
+
+
+def _begin_schema_work(connection: Connection) -> None:
+    """Make building or migrating the schema one transaction that one process runs at a time.
+
+    PostgreSQL: concurrent creators take turns on an advisory lock (released at commit).
+    SQLite: Python's sqlite3 driver opens a transaction only before INSERT, UPDATE and DELETE,
+    so each ``CREATE TABLE`` used to commit on its own and a process killed while building a
+    new store left tables without their version row, a store every later command refused as
+    damaged. An explicit ``BEGIN IMMEDIATE`` (the write lock at once) puts the tables, the
+    version row and any migration in one transaction; the driver then leaves it to the commit.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+    elif connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _record_schema_version(connection: Connection, version: int) -> None:
+    """The row that makes a set of tables a store (written in the transaction that built them)."""
+    connection.execute(SchemaInfoRow.__table__.insert().values(id=1, version=version))
 
 
 _SCHEMA_LOCK = 0x666C6970  # "flip": the advisory lock key of schema creation on PostgreSQL

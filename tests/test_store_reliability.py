@@ -128,3 +128,26 @@ def test_read_only_database_refuses_writes_clearly(outputs, data_env, tmp_path):
     with pytest.raises(FlipStoreError, match="read-only") as raised:
         ingest_path(reader, outputs / "a", progress=lambda line: None)
     assert "\n" not in str(raised.value)
+
+
+def test_a_new_store_whose_creation_fails_part_way_leaves_nothing_behind(tmp_path, monkeypatch):
+    """Schema creation is one transaction: an interruption after some tables exist (here a
+    failure; a kill -9 in benchmarks/store_robustness.py) must not leave a store without its
+    version row, which every later command would refuse as damaged."""
+    import flip_store.database as database
+
+    url = f"sqlite:///{tmp_path / 'flip.db'}"
+
+    def fail_after_the_tables(connection, version):  # type: ignore[no-untyped-def]
+        raise RuntimeError("interrupted after the tables were created")
+
+    monkeypatch.setattr(database, "_record_schema_version", fail_after_the_tables)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        open_engine(url, create=True)
+    with sqlite3.connect(tmp_path / "flip.db") as connection:
+        tables = connection.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
+    assert tables == []
+    monkeypatch.undo()
+    engine = open_engine(url, create=True)  # the next creator builds it whole
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(RunRow)).scalar() == 0
