@@ -11,12 +11,16 @@ drop (clean - probed, paired 95% interval, exact McNemar p), and how often the g
 clean candidates. The targets (issue 15): a drop of at most 3 points, clean accuracy within 2
 points of the unguarded method.
 
-Model answers are cached in ``results/cache/guard-policies/<alias>-<profile>.jsonl`` (one line
-per prompt, appended as answers arrive), so a rerun or another policy asks only for prompts not
-seen yet (a policy that changes no text asks for nothing).
+``--seed-from RUN_FOLDER ...`` reuses the answers that finished lm-eval runs of the same model,
+backend and profile logged (the committed clean ``flip`` and ``flipll`` runs), so only the
+probed and guarded texts reach the model. Model answers are cached in
+``results/cache/guard-policies/<alias>-<profile>.jsonl`` (one line per prompt, appended as
+answers arrive), so a rerun or another policy asks only for prompts not seen yet (a policy that
+changes no text asks for nothing).
 
     FLIP_DATA_DIR=../shared/data .venv/bin/python benchmarks/guard_policies.py \\
-        --model qwen2.5-coder-0.5b --profile default
+        --model qwen2.5-coder-0.5b --profile default \\
+        --seed-from results/raw/llmbar-qwen2.5-coder-0.5b-default-llamacpp/flip{,ll}_llmbar_neighbor
 """
 
 from __future__ import annotations
@@ -32,12 +36,14 @@ from flip_core.benchmarks import load_benchmark
 from flip_core.catalog.models import model_entry
 from flip_core.items import Item
 from flip_core.likelihood import likelihood_request
+from flip_core.logged_samples import document_method
 from flip_core.methods import Method, get_method
 from flip_core.paired import paired_difference
 from flip_core.probes import apply_probe
-from flip_core.profiles import get_profile
+from flip_core.profiles import DecodingProfile, get_profile
 from flip_core.restatement import POLICIES
 from flip_core.selection import is_strictly_correct
+from harness_tasks.response_cache import logged_requests
 
 METHODS = {"flip": "flip_guarded", "flipll": "flipll_guarded"}
 CACHE_DIR = Path("results") / "cache" / "guard-policies"
@@ -61,11 +67,38 @@ class AnswerCache:
     def key(kind: str, prompt: Any) -> str:
         return hashlib.sha256(json.dumps([kind, prompt]).encode()).hexdigest()
 
+    def seed(self, key: str, answer: Any) -> None:
+        """Know an answer for this run only (answers read from a committed run stay there)."""
+        self.answers.setdefault(key, answer)
+
     def add(self, key: str, answer: Any) -> None:
         self.answers[key] = answer
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps({"key": key, "answer": answer}) + "\n")
+
+
+def seed_from_runs(folders: list[Path], profile: DecodingProfile, cache: AnswerCache) -> int:
+    """The answers a finished lm-eval run of the same model, backend and profile logged for the
+    FLIP and FLIP-likelihood requests it sent (greedy generations at the profile's token limit,
+    log-probabilities): the clean candidates' prompts are then not asked again. Returns how
+    many requests were known."""
+    known = 0
+    for path in sorted(p for folder in folders for p in folder.rglob("samples_*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            if document_method(record["doc"]).name not in METHODS:
+                break  # a file holds one task: not one whose requests this benchmark sends
+            for request in logged_requests(record):
+                context, setting = request.arguments
+                if request.request_type == "loglikelihood":
+                    cache.seed(AnswerCache.key("ll", (context, setting)), list(request.answer))
+                elif not request.sampled and setting.get("max_gen_toks") == profile.max_new_tokens:
+                    cache.seed(AnswerCache.key("gen", context), request.answer)
+                else:
+                    continue
+                known += 1
+    return known
 
 
 def outputs_for(method: Method, items: list[Item], backend, profile, cache: AnswerCache):  # type: ignore[no-untyped-def]
@@ -120,6 +153,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default="cpu", help="decoding profile (as the runs used)")
     parser.add_argument("--domain", default="neighbor", help="LLMBar domain")
     parser.add_argument("--threads", type=int, help="llama.cpp threads (default: every core)")
+    parser.add_argument(
+        "--seed-from",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="finished lm-eval run folders of the same model on llama.cpp with the same profile "
+        "(e.g. the clean flip and flipll runs under results/raw/): their logged answers are "
+        "reused, so only prompts they did not send reach the model",
+    )
     args = parser.parse_args(argv)
     from flip_core.backends.llamacpp import LlamaCppBackend
 
@@ -129,6 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     probed = [apply_probe(item, "hack_restate") for item in clean]
     backend = LlamaCppBackend(entry.alias, n_threads=args.threads)
     cache = AnswerCache(CACHE_DIR / f"{entry.alias}-{profile.name}.jsonl")
+    if args.seed_from:
+        known = seed_from_runs(args.seed_from, profile, cache)
+        print(f"{known} answers reused from {', '.join(map(str, args.seed_from))}")
     print(f"{entry.display_name}, profile {profile.name}, LLMBar {args.domain}: {len(clean)} pairs")
     for base, guarded in METHODS.items():
         rows = [("none", get_method(base))] + [(p, get_method(guarded, policy=p)) for p in POLICIES]

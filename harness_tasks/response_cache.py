@@ -17,7 +17,7 @@ answer. Sampled requests (``do_sample``) are skipped: lm-eval never reads them f
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,11 +63,11 @@ def seed_cache(sources: Iterable[Path], prefix: str, rank: int = 0) -> SeedRepor
             if not line.strip():
                 continue
             try:
-                for key, answer in _logged_requests(json.loads(line)):
-                    if key is None:
+                for request in logged_requests(json.loads(line)):
+                    if request.sampled:
                         report.skipped_sampled += 1
                     else:
-                        entries[key] = answer
+                        entries[hash_args(request.request_type, request.arguments)] = request.answer
             except (ValueError, KeyError, TypeError, FlipError) as error:
                 reason = f"missing key {error}" if isinstance(error, KeyError) else str(error)
                 raise FlipInputError(f"{path}:{number}: {reason.splitlines()[0]}") from None
@@ -81,8 +81,24 @@ def seed_cache(sources: Iterable[Path], prefix: str, rank: int = 0) -> SeedRepor
     return report
 
 
-def _logged_requests(record: dict[str, Any]) -> Iterable[tuple[str | None, Any]]:
-    """(cache key, raw answer) per logged request; key None for a sampled request."""
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One request of a logged sample, as lm-eval sent it, and the model's raw answer.
+
+    ``arguments``: (context, generation settings) for ``generate_until``, (context,
+    continuation) for ``loglikelihood``; ``answer``: the generated text, or the checked
+    (log-probability, is_greedy) pair; ``sampled``: a sampled generation (lm-eval never reads
+    those from its cache, and nobody should reuse one as *the* answer to its prompt).
+    """
+
+    request_type: str
+    arguments: tuple[str, Any]
+    answer: Any
+    sampled: bool
+
+
+def logged_requests(record: dict[str, Any]) -> Iterator[LoggedRequest]:
+    """Every request of one logged sample (a parsed line of ``samples_*.jsonl``), in order."""
     request_type = document_method(record["doc"]).request_type
     arguments = record["arguments"]
     calls = [arguments[f"gen_args_{i}"] for i in range(len(arguments))]
@@ -92,9 +108,7 @@ def _logged_requests(record: dict[str, Any]) -> Iterable[tuple[str | None, Any]]
     for call, answers in zip(calls, responses, strict=True):
         args = (call["arg_0"], call["arg_1"])
         if request_type == "generate_until":
-            if args[1].get("do_sample") or len(answers) != 1:
-                yield None, None
-                continue
-            yield hash_args("generate_until", args), str(answers[0])
+            sampled = bool(args[1].get("do_sample")) or len(answers) != 1
+            yield LoggedRequest(request_type, args, None if sampled else str(answers[0]), sampled)
         else:
-            yield hash_args("loglikelihood", args), read_loglikelihood(answers[0])
+            yield LoggedRequest(request_type, args, read_loglikelihood(answers[0]), False)
