@@ -68,6 +68,12 @@ def test_listings(store):
     runs = list_runs(store)
     assert {r.task for r in runs} >= {"flip_llmbar_neighbor", "flip_llmbar_manual"}
     assert all(not r.task.startswith("baseline") for r in runs)  # reference points are no runs
+    flip = next(r for r in runs if r.task == "flip_llmbar_neighbor" and r.variant == "none")
+    # what issue 17's table needs per run: the budget, the interval, parse and finished rates
+    assert flip.max_new_tokens and flip.backend and flip.n == 2
+    assert flip.acc_ci is not None and flip.acc_ci[0] <= flip.acc <= flip.acc_ci[1]
+    assert flip.parse_fail_rate == 0.0 and flip.finished_rate is None  # no tokenizer: unknown
+    assert {r.benchmark for r in list_runs(store, "llmbar")} == {"llmbar"}
 
 
 def test_a_newer_limited_run_never_hides_the_full_run(tmp_path):

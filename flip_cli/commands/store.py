@@ -35,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "runs", help="list the runs (or, with --models, the models) in the store"
     )
     runs.add_argument("--models", action="store_true", help="one line per model instead")
+    runs.add_argument("--benchmark", help="only the runs of this benchmark (rb2, llmbar, demo)")
     add_db_option(runs)
     runs.set_defaults(handler=run_runs)
 
@@ -85,11 +86,36 @@ def run_runs(args: argparse.Namespace) -> int:
 
     if args.models:
         return run_models(args)
-    for run in list_runs(open_engine(args.db, read_only=True)):
+    print(
+        f"{'id':>5} {'task':40} {'model':38} {'backend':8} {'profile':8} {'tokens':>6} "
+        f"{'n':>5} {'acc [95% CI]':19} {'parse fail':>10} {'finished':>8}"
+    )
+    for run in list_runs(open_engine(args.db, read_only=True), args.benchmark):
         limited = f" limit={run.limit:g}" if run.limit is not None else ""
-        acc = "-" if run.acc is None else f"{run.acc * 100:.1f}"
         print(
-            f"{run.id:>5} {run.task:34} {run.model:45} {run.profile:8} n={run.n:<5} "
-            f"acc={acc}{limited}"
+            f"{run.id:>5} {run.task:40} {run.model[:38]:38} {run.backend or '-':8} "
+            f"{run.profile:8} {_or_dash(run.max_new_tokens):>6} {run.n:>5} "
+            f"{_accuracy(run.acc, run.acc_ci):19} {_percent(run.parse_fail_rate):>10} "
+            f"{_percent(run.finished_rate):>8}{limited}"
         )
+    print(
+        "\n(in %; tokens: the generation budget the run logged; finished: calls the model "
+        "ended itself rather than at that budget, '-' where not known or nothing was generated)"
+    )
     return 0
+
+
+def _accuracy(value: float | None, interval: tuple[float, float] | None) -> str:
+    if value is None:
+        return "-"
+    if interval is None:
+        return f"{value * 100:.1f}"
+    return f"{value * 100:.1f} [{interval[0] * 100:.1f}, {interval[1] * 100:.1f}]"
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f}"
+
+
+def _or_dash(value: int | None) -> str:
+    return "-" if value is None else str(value)
