@@ -47,6 +47,8 @@ from harness_tasks.response_cache import logged_requests
 
 METHODS = {"flip": "flip_guarded", "flipll": "flipll_guarded"}
 CACHE_DIR = Path("results") / "cache" / "guard-policies"
+CHUNK = 16
+"""Prompts generated together before their answers are written to the cache."""
 
 
 class AnswerCache:
@@ -123,10 +125,12 @@ def outputs_for(method: Method, items: list[Item], backend, profile, cache: Answ
     likelihood = [prompt for kind, prompt in missing if kind == "ll"]
     if generative:
         print(f"  asking the model {len(generative)} prompts", flush=True)
-        for prompt, samples in zip(
-            generative, backend.generate_from_prompts(generative, profile), strict=True
-        ):
-            cache.add(AnswerCache.key("gen", prompt), samples[0].text)
+        for start in range(0, len(generative), CHUNK):  # cached chunk by chunk: a stop loses one
+            chunk = generative[start : start + CHUNK]
+            for prompt, samples in zip(
+                chunk, backend.generate_from_prompts(chunk, profile), strict=True
+            ):
+                cache.add(AnswerCache.key("gen", prompt), samples[0].text)
     if likelihood:
         print(f"  scoring {len(likelihood)} likelihood requests", flush=True)
         for pair, logprob in zip(likelihood, backend.loglikelihood(likelihood), strict=True):
