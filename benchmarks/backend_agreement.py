@@ -8,7 +8,9 @@ runs of the bundled model and its llama.cpp runs) and prints, per task pair:
   absolute per-token difference of the two backends' log-probabilities (the summed difference
   of each request divided by its continuation's token count, averaged over requests);
 - generative tasks: each side's parse-failure rate and accuracy (target: parse rates within 5
-  points), and how many raw outputs are identical.
+  points), how many raw outputs are identical, and the calls that fail to parse on one
+  backend only, each way, with an exact McNemar test (both backends answered the same calls,
+  so a difference in parse rates can be told from chance).
 
 Every number is recomputed from the raw outputs with flip_core, as the store does.
 
@@ -23,6 +25,7 @@ import sys
 from pathlib import Path
 
 from flip_core.logged_samples import LoggedSample, document_method, read_samples
+from flip_core.paired import mcnemar_exact
 from flip_core.selection import is_strictly_correct, top_indices
 from harness_tasks.lm_eval_output import newest_samples_files
 
@@ -92,14 +95,26 @@ def _generative(task: str, a: list[LoggedSample], b: list[LoggedSample]) -> None
         for out_a, out_b in zip(left.outputs, right.outputs, strict=True)
     )
     calls = sum(len(sample.outputs) for sample in a)
+    only_a, only_b = _discordant_failures(a, b)
     gap = abs(fail_a - fail_b)
     verdict = "within" if gap <= PARSE_RATE_TOLERANCE else "outside"
     print(
         f"{task}: {len(a)} items; parse failures {fail_a * 100:.1f}% vs {fail_b * 100:.1f}% "
         f"({gap * 100:.1f} points, {verdict} the {PARSE_RATE_TOLERANCE * 100:.0f}-point "
         f"tolerance); accuracy {acc_a * 100:.1f}% vs {acc_b * 100:.1f}%; identical raw "
-        f"outputs {same} of {calls}"
+        f"outputs {same} of {calls}; calls failing on one side only: {only_a} vs {only_b} "
+        f"(exact McNemar p = {mcnemar_exact(only_a, only_b):.2g})"
     )
+
+
+def _discordant_failures(a: list[LoggedSample], b: list[LoggedSample]) -> tuple[int, int]:
+    """Calls whose output failed to parse on the first backend only, and on the second only:
+    a paired look at the parse rates, since both backends answered the same calls."""
+    failed_a = [call.failed for sample in a for call in sample.rescore().calls]
+    failed_b = [call.failed for sample in b for call in sample.rescore().calls]
+    only_a = sum(x and not y for x, y in zip(failed_a, failed_b, strict=True))
+    only_b = sum(y and not x for x, y in zip(failed_a, failed_b, strict=True))
+    return only_a, only_b
 
 
 def _tokenizer(folder: str | None):  # type: ignore[no-untyped-def]
