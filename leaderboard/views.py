@@ -25,14 +25,14 @@ from flip_store.read.length import length_report
 from flip_store.read.listing import RunSummary, list_runs
 from flip_store.read.reranks import rerank_board
 from flip_store.read.robustness import robustness
-from leaderboard.board import BoardRow, featured_model, model_names, model_row, reference_row
+from leaderboard.board import BoardRow, featured_model, model_names, model_row
+from leaderboard.board_rows import board_rows
 from leaderboard.catalog import DEFAULT_BENCHMARK, board_domains
 from leaderboard.compare_view import render_comparison
 from leaderboard.deep_links import ViewState
 from leaderboard.escaping import inert_markdown
 from leaderboard.figures.charts import CHART_IDS, chart_figures
 from leaderboard.figures.length import length_accuracy_figure
-from leaderboard.gains import with_gains
 from leaderboard.inspect_view import render_item
 from leaderboard.rerank_view import rerank_content
 from leaderboard.robustness_view import robustness_content
@@ -71,9 +71,7 @@ class LeaderboardViews:
         shown = tuple(domains)
 
         def build() -> list[BoardRow]:
-            models = self.reader.leaderboard(benchmark, include_limited, variant)
-            rows = with_gains([model_row(r, shown) for r in models], self.reader.discordant_counts)
-            return rows + [reference_row(r, shown) for r in self.reader.references(benchmark)]
+            return board_rows(self.reader, benchmark, shown, include_limited, variant)
 
         key = ("board", benchmark, shown, include_limited, variant)
         return self.reader.derived(key, build)

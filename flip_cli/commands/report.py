@@ -1,5 +1,5 @@
-"""``flip report``: reports over the results store: ``length`` here, ``robustness`` in
-:mod:`flip_cli.commands.report_robustness`."""
+"""``flip report``: reports over the results store: ``length`` here, ``robustness``,
+``length-control`` and ``leaderboard`` in their own modules."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
-from flip_cli.commands import report_length_control, report_robustness
+from flip_cli.commands import report_leaderboard, report_length_control, report_robustness
 from flip_cli.report_format import (
     add_report,
     aligned_columns,
@@ -36,8 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report = subparsers.add_parser(
         "report",
         help="reports over the results store",
-        description="Reports over the results store: accuracy by length of the chosen "
-        "response, and accuracy drops under reward-hacking probes.",
+        description="Reports over the results store: the board's table with every interval, "
+        "accuracy by length of the chosen response, length-controlled accuracy, and accuracy "
+        "drops under reward-hacking probes.",
     )
     kinds = report.add_subparsers(dest="report", required=True, metavar="REPORT")
     length = add_report(
@@ -53,6 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     report_robustness.register(kinds)
     report_length_control.register(kinds)
+    report_leaderboard.register(kinds)
 
 
 def run_length(args: argparse.Namespace) -> int:

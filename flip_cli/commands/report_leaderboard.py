@@ -1,0 +1,182 @@
+"""``flip report leaderboard``: the board's table as text, CSV or JSON, with every interval.
+
+The rows are the Leaderboard tab's (:func:`leaderboard.board_rows.board_rows`: the newest
+comparable run per model, method, profile, backend and domain, FLIP's gain over the best judge
+of the same model with its exact McNemar test, and the reference rows), sorted by the Average
+as the tab sorts them. The tab shows numbers only; this report adds each domain's 95%
+interval and the pooled accuracy over all items, so a README table or a paper's table is one
+command over the store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from flip_cli.report_format import add_report, aligned_columns, csv_text, no_full_runs
+
+if TYPE_CHECKING:
+    from flip_core.selection import Interval
+    from leaderboard.board import BoardRow
+
+DESCRIPTION = (
+    "The Leaderboard tab's rows for a benchmark: per model, method, profile and backend, each "
+    "domain's strict accuracy with its 95% bootstrap interval, the Average (plain mean of the "
+    "domains, the sort key), the pooled accuracy over all items with its interval, FLIP's "
+    "relative gain over the best judge of the same model with the exact McNemar p-value on "
+    "the items both scored, parse failures, finished calls, generated tokens and forward "
+    "passes per item; then the reference rows (chance, length rules, reported numbers)."
+)
+COST_METRICS = (
+    "parse_fail_rate",
+    "finished_rate",
+    "generated_tokens_per_item",
+    "forward_passes_per_item",
+)
+
+
+def register(kinds: argparse._SubParsersAction) -> None:
+    """Add ``leaderboard`` under ``flip report``."""
+    parser = add_report(
+        kinds, "leaderboard", "the board's table with every interval", DESCRIPTION, run
+    )
+    parser.add_argument(
+        "--domains", default="", help="comma-separated domains (default: the board's domains)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from flip_core.catalog.benchmarks import benchmark
+    from flip_store.database import open_engine
+    from leaderboard.board import RowKind
+    from leaderboard.board_rows import board_rows
+    from leaderboard.store_reader import StoreReader
+    from leaderboard.table_view import shown_domains, sort_rows
+
+    spec = benchmark(args.benchmark)  # a one-line error for an unknown name
+    chosen = [d.strip() for d in args.domains.split(",") if d.strip()]
+    for name in chosen:
+        spec.domain(name)
+    domains = shown_domains(args.benchmark, chosen)
+    reader = StoreReader(open_engine(args.db, read_only=True))
+    rows = sort_rows(board_rows(reader, args.benchmark, domains))
+    if not any(row.kind is RowKind.MODEL for row in rows):
+        raise no_full_runs(args.benchmark)
+    render = {"table": format_table, "csv": format_csv, "json": format_json}[args.format]
+    print(render(rows, domains), end="")
+    return 0
+
+
+def records(rows: Sequence[BoardRow], domains: Sequence[str]) -> list[dict[str, Any]]:
+    """One flat record per row; accuracies and rates as fractions."""
+    return [_record(row, domains) for row in rows]
+
+
+def _record(row: BoardRow, domains: Sequence[str]) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "kind": row.kind.value,
+        "model": row.name,
+        "method": row.method,
+        "parameters": row.parameters,
+        "profile": row.profile,
+        "backend": row.backend,
+    }
+    for domain in domains:
+        cell = row.cells.get(domain)
+        record |= {
+            domain: cell.value if cell else None,
+            f"{domain}_low": cell.ci_low if cell else None,
+            f"{domain}_high": cell.ci_high if cell else None,
+            f"{domain}_n": cell.n if cell else None,
+        }
+    pooled = pooled_accuracy(row, domains)
+    record |= {
+        "average": row.average,
+        "pooled": pooled.value if pooled else None,
+        "pooled_low": pooled.low if pooled else None,
+        "pooled_high": pooled.high if pooled else None,
+        "pooled_n": pooled.n if pooled else None,
+        "best_judge": row.gain.judge.method if row.gain else None,
+        "flip_gain_percent": row.gain.relative if row.gain else None,
+        "flip_gain_p": row.gain.p_value if row.gain else None,
+    }
+    return record | {name: row.metric(name) for name in COST_METRICS}
+
+
+def pooled_accuracy(row: BoardRow, domains: Sequence[str]) -> Interval | None:
+    """Accuracy over every item of the row's domains (each domain weighed by its items, unlike
+    the Average), with the same bootstrap interval as a cell's; None unless the row has every
+    domain with its item count."""
+    from flip_core.selection import Interval, binary_bootstrap_interval
+
+    cells = [cell for domain in domains if (cell := row.cells.get(domain)) and cell.n]
+    if not cells or len(cells) != len(domains):
+        return None
+    n = sum(cell.n or 0 for cell in cells)
+    if all(cell.ci_low == cell.ci_high == cell.value for cell in cells):
+        # an expected value (chance), not a count of correct items: its mean, no spread
+        mean = sum(cell.value * (cell.n or 0) for cell in cells) / n
+        return Interval(mean, mean, mean, n)
+    return binary_bootstrap_interval(sum(round(cell.value * (cell.n or 0)) for cell in cells), n)
+
+
+def format_table(rows: Sequence[BoardRow], domains: Sequence[str]) -> str:
+    header = ["model", "method", "backend", "profile", *domains, "average", "pooled"]
+    header += ["gain vs best judge", "parse fail", "finished", "tokens/item", "passes/item"]
+    lines = [header]
+    for record in records(rows, domains):
+        lines.append(
+            [
+                record["model"],
+                record["method"] or "-",
+                record["backend"] or "-",
+                record["profile"] or "-",
+                *(_interval(record, d) for d in domains),
+                _percent(record["average"]),
+                _interval(record, "pooled"),
+                _gain(record),
+                *(_percent(record[m]) for m in COST_METRICS[:2]),
+                *(_number(record[m]) for m in COST_METRICS[2:]),
+            ]
+        )
+    note = (
+        "\naccuracies and rates in %, strict best-of-N [95% bootstrap interval]; average: plain "
+        "mean of the domains (the sort key); pooled: all items; gain: relative to the best judge "
+        "of the same model, profile and backend, p: exact McNemar on the items both scored\n"
+    )
+    return aligned_columns(lines) + "\n" + note
+
+
+def format_csv(rows: Sequence[BoardRow], domains: Sequence[str]) -> str:
+    return csv_text(records(rows, domains))
+
+
+def format_json(rows: Sequence[BoardRow], domains: Sequence[str]) -> str:
+    return json.dumps(records(rows, domains), indent=2) + "\n"
+
+
+def _interval(record: dict[str, Any], name: str) -> str:
+    value, low, high = record[name], record[f"{name}_low"], record[f"{name}_high"]
+    if value is None:
+        return "-"
+    if low is None or high is None:
+        return f"{value * 100:.1f}"
+    return f"{value * 100:.1f} [{low * 100:.1f}, {high * 100:.1f}]"
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f}"
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _gain(record: dict[str, Any]) -> str:
+    if record["flip_gain_percent"] is None:
+        return "-"
+    p = record["flip_gain_p"]
+    tested = "" if p is None else f", p = {p:.2g}"
+    return f"{record['flip_gain_percent']:+.1f}% vs {record['best_judge']}{tested}"

@@ -1,0 +1,55 @@
+"""``flip report leaderboard``: the Leaderboard tab's rows, with every interval, from the
+command line (the README's model tables are regenerated with it)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from flip_cli.main import main
+from flip_store.read.leaderboard import leaderboard
+
+
+def report(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(["report", "leaderboard", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_rows_are_the_boards_with_intervals_gain_and_pooled_accuracy(small_store, capsys):
+    url = str(small_store.url)
+    code, out, _ = report(capsys, "--db", url, "--domains", "neighbor,manual", "--format", "json")
+    assert code == 0
+    records = json.loads(out)
+    stored = {row.method: row for row in leaderboard(small_store, "llmbar")}
+    flip = next(r for r in records if r["kind"] == "model" and r["method"] == "flip")
+    cell = stored["flip"].domains["neighbor"]
+    assert (flip["neighbor"], flip["neighbor_low"], flip["neighbor_high"], flip["neighbor_n"]) == (
+        cell.value, cell.ci_low, cell.ci_high, cell.n,
+    )  # fmt: skip
+    counts = {d: flip[f"{d}_n"] for d in ("neighbor", "manual")}
+    assert flip["pooled_n"] == sum(counts.values())
+    assert flip["pooled"] == sum(flip[d] * n for d, n in counts.items()) / flip["pooled_n"]
+    assert flip["pooled_low"] <= flip["pooled"] <= flip["pooled_high"]
+    assert flip["best_judge"] == "judge_pairwise" and flip["flip_gain_p"] is not None
+    # sorted as the tab sorts: by the Average, rows without one last
+    averages = [r["average"] for r in records if r["average"] is not None]
+    assert averages == sorted(averages, reverse=True)
+    chance = next(r for r in records if r["model"].startswith("chance"))
+    assert chance["pooled"] == chance["pooled_low"] == chance["pooled_high"]  # an expected value
+
+
+def test_table_prints_each_domain_with_its_interval(small_store, capsys):
+    code, out, _ = report(capsys, "--db", str(small_store.url), "--domains", "neighbor")
+    assert code == 0
+    header, *lines = out.splitlines()
+    columns = re.split(r"\s{2,}", header)
+    assert columns[:6] == ["model", "method", "backend", "profile", "neighbor", "average"]
+    flip = next(line for line in lines if re.search(r"\sflip\s", line))
+    assert re.search(r"\d+\.\d \[\d+\.\d, \d+\.\d\]", flip)
+
+
+def test_an_unknown_domain_is_one_line(small_store, capsys):
+    code, _, err = report(capsys, "--db", str(small_store.url), "--domains", "nowhere")
+    assert code == 2 and "unknown llmbar domain 'nowhere'" in err
+    assert len(err.strip().splitlines()) == 1
