@@ -19,7 +19,7 @@ from flip_cli.report_format import add_report, aligned_columns, csv_text, no_ful
 
 if TYPE_CHECKING:
     from flip_core.selection import Interval
-    from leaderboard.board import BoardRow
+    from leaderboard.board import BoardRow, Score
 
 DESCRIPTION = (
     "The Leaderboard tab's rows for a benchmark: per model, method, profile and backend, each "
@@ -75,24 +75,11 @@ def records(rows: Sequence[BoardRow], domains: Sequence[str]) -> list[dict[str, 
 
 
 def _record(row: BoardRow, domains: Sequence[str]) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "kind": row.kind.value,
-        "model": row.name,
-        "method": row.method,
-        "parameters": row.parameters,
-        "profile": row.profile,
-        "backend": row.backend,
-    }
-    for domain in domains:
-        cell = row.cells.get(domain)
-        record |= {
-            domain: cell.value if cell else None,
-            f"{domain}_low": cell.ci_low if cell else None,
-            f"{domain}_high": cell.ci_high if cell else None,
-            f"{domain}_n": cell.n if cell else None,
-        }
+    identity = {"kind": row.kind.value, "model": row.name, "method": row.method}
+    setting = {"parameters": row.parameters, "profile": row.profile, "backend": row.backend}
+    cells = {k: v for d in domains for k, v in _cell_fields(row.cells.get(d), d).items()}
     pooled = pooled_accuracy(row, domains)
-    record |= {
+    summary = {
         "average": row.average,
         "pooled": pooled.value if pooled else None,
         "pooled_low": pooled.low if pooled else None,
@@ -102,7 +89,20 @@ def _record(row: BoardRow, domains: Sequence[str]) -> dict[str, Any]:
         "flip_gain_percent": row.gain.relative if row.gain else None,
         "flip_gain_p": row.gain.p_value if row.gain else None,
     }
-    return record | {name: row.metric(name) for name in COST_METRICS}
+    costs = {name: row.metric(name) for name in COST_METRICS}
+    return identity | setting | cells | summary | costs
+
+
+def _cell_fields(cell: Score | None, domain: str) -> dict[str, Any]:
+    """A domain's accuracy, interval and items (None where the row has no such cell)."""
+    if cell is None:
+        return dict.fromkeys((domain, f"{domain}_low", f"{domain}_high", f"{domain}_n"))
+    return {
+        domain: cell.value,
+        f"{domain}_low": cell.ci_low,
+        f"{domain}_high": cell.ci_high,
+        f"{domain}_n": cell.n,
+    }
 
 
 def pooled_accuracy(row: BoardRow, domains: Sequence[str]) -> Interval | None:
