@@ -124,39 +124,58 @@ def _configure_sqlite(engine: Engine, busy_timeout: float, read_only: bool) -> N
 
 
 def _prepare_schema(engine: Engine, url: str, create: bool) -> None:
+    """Check the store's schema, and with ``create`` build or migrate it. A current store is
+    only read; the work, when there is some, runs locked and is checked again inside the lock,
+    because another process may have done it meanwhile."""
     where = _describe(url)
     try:
         with engine.begin() as connection:
-            if create:
-                _begin_schema_work(connection)
-            tables = set(inspect(connection).get_table_names())
-            if "schema_info" not in tables:
-                if tables:
-                    raise FlipStoreError(f"{where} holds tables that are not a flip results store")
-                if not create:
-                    raise FlipStoreError(f"{where} is empty; build it with `flip ingest`")
-                Base.metadata.create_all(connection)
-                _record_schema_version(connection, SCHEMA_VERSION)
+            if _schema_is_current(connection, where, create):
                 return
-            version = connection.execute(select(SchemaInfoRow.version)).scalar_one_or_none()
-            if version is None:
-                raise FlipStoreError(f"{where} has no schema version row; it is damaged")
-            if version > SCHEMA_VERSION:
-                raise FlipStoreError(
-                    f"{where} has schema version {version}, newer than this flip-reward-bench "
-                    f"understands ({SCHEMA_VERSION}); upgrade the package"
-                )
-            if version < SCHEMA_VERSION:
-                if not create:
-                    raise FlipStoreError(
-                        f"{where} has schema version {version} (current {SCHEMA_VERSION}); "
-                        "run `flip ingest` once to migrate it"
-                    )
-                migrate(connection, version)
+        with engine.begin() as connection:
+            _begin_schema_work(connection)
+            if not _schema_is_current(connection, where, create):
+                _build_or_migrate(connection)
     except FlipStoreError:
         raise
     except (OperationalError, DBAPIError) as error:
         raise FlipStoreError(f"cannot open {where}: {explain_database_error(error)}") from None
+
+
+def _schema_is_current(connection: Connection, where: str, create: bool) -> bool:
+    """True for a store at this package's schema version; False where ``create`` may build or
+    migrate it; a one-line :class:`FlipStoreError` for anything else."""
+    tables = set(inspect(connection).get_table_names())
+    if "schema_info" not in tables:
+        if tables:
+            raise FlipStoreError(f"{where} holds tables that are not a flip results store")
+        if not create:
+            raise FlipStoreError(f"{where} is empty; build it with `flip ingest`")
+        return False
+    version = connection.execute(select(SchemaInfoRow.version)).scalar_one_or_none()
+    if version is None:
+        raise FlipStoreError(f"{where} has no schema version row; it is damaged")
+    if version > SCHEMA_VERSION:
+        raise FlipStoreError(
+            f"{where} has schema version {version}, newer than this flip-reward-bench "
+            f"understands ({SCHEMA_VERSION}); upgrade the package"
+        )
+    if version < SCHEMA_VERSION and not create:
+        raise FlipStoreError(
+            f"{where} has schema version {version} (current {SCHEMA_VERSION}); "
+            "run `flip ingest` once to migrate it"
+        )
+    return version == SCHEMA_VERSION
+
+
+def _build_or_migrate(connection: Connection) -> None:
+    """The tables and their version row in a new store, or an older store migrated."""
+    if "schema_info" not in set(inspect(connection).get_table_names()):
+        Base.metadata.create_all(connection)
+        _record_schema_version(connection, SCHEMA_VERSION)
+        return
+    version = connection.execute(select(SchemaInfoRow.version)).scalar_one()
+    migrate(connection, version)
 
 
 def _begin_schema_work(connection: Connection) -> None:
