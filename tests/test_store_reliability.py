@@ -54,7 +54,7 @@ def test_a_failure_mid_run_leaves_no_trace(outputs, data_env, db_url, monkeypatc
     engine = open_engine(db_url, create=True)
     original = ingest_module._store_results
 
-    def crash_after_calls(session, run_id, prepared):
+    def crash_after_calls(session, run_id, rows):
         session.add(
             CallRow(
                 run_id=run_id,
@@ -80,6 +80,36 @@ def test_a_failure_mid_run_leaves_no_trace(outputs, data_env, db_url, monkeypatc
     monkeypatch.setattr(ingest_module, "_store_results", original)
     report = ingest_path(engine, outputs / "a", progress=lambda line: None)
     assert len(report.stored) == 3
+    assert_complete(engine)
+
+
+def test_a_runs_metrics_are_computed_before_it_takes_the_write_lock(
+    outputs, data_env, tmp_path, monkeypatch
+):
+    """Fitting a run's metrics (the length regression on bootstrap resamples) takes seconds on a
+    loaded machine; done inside the write transaction it held SQLite's one write lock that long,
+    and concurrent ingests gave up after their busy timeout. Another writer must be able to
+    take the lock at once while the metrics are computed."""
+    path = tmp_path / "flip.db"
+    engine = open_engine(f"sqlite:///{path}", create=True)
+    original = ingest_module.run_metrics
+    lock_free = []
+
+    def metrics_while_probing_the_lock(prepared):  # type: ignore[no-untyped-def]
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            lock_free.append(True)
+        except sqlite3.OperationalError:
+            lock_free.append(False)
+        finally:
+            other.close()
+        return original(prepared)
+
+    monkeypatch.setattr(ingest_module, "run_metrics", metrics_while_probing_the_lock)
+    report = ingest_path(engine, outputs / "a", progress=lambda line: None)
+    assert len(report.stored) == 3 and lock_free == [True, True, True]
     assert_complete(engine)
 
 

@@ -9,6 +9,7 @@ SQLite never stores what PostgreSQL would refuse.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,19 +58,31 @@ def write_run(engine: Engine, prepared: PreparedRun) -> bool:
 
 
 def _write_once(engine: Engine, prepared: PreparedRun) -> bool:
+    """Everything the run writes is built first, outside any transaction: its metrics refit
+    the length regression on bootstrap resamples, seconds of CPU on a loaded machine that must
+    not hold SQLite's one write lock while other writers wait on it (they give up after the
+    busy timeout). The write transaction then only inserts."""
     run = _run_row(prepared)
     check_storable_row(run, "the run")
     with session_scope(engine) as session:
-        stored = session.scalar(select(RunRow.id).where(RunRow.fingerprint == prepared.fingerprint))
+        stored = _stored_run_id(session, prepared)
         if stored is not None:
             _complete_token_counts(session, stored, prepared)
             return False
+    rows = _result_rows(prepared)
+    with session_scope(engine) as session:
+        if _stored_run_id(session, prepared) is not None:
+            return False  # another process stored it meanwhile
         run.model_id = _model_id(session, prepared)
         _store_items(session, prepared)
         session.add(run)
         session.flush()
-        _store_results(session, run.id, prepared)
+        _store_results(session, run.id, rows)
     return True
+
+
+def _stored_run_id(session: Session, prepared: PreparedRun) -> int | None:
+    return session.scalar(select(RunRow.id).where(RunRow.fingerprint == prepared.fingerprint))
 
 
 def _model_id(session: Session, prepared: PreparedRun) -> int:
@@ -161,7 +174,17 @@ def _run_row(prepared: PreparedRun) -> RunRow:
     )
 
 
-def _store_results(session: Session, run_id: int, prepared: PreparedRun) -> None:
+@dataclass(frozen=True)
+class _ResultRows:
+    """A run's calls, scores, outcomes and metrics as rows, without the run id yet."""
+
+    calls: list[dict[str, Any]]
+    scores: list[dict[str, Any]]
+    outcomes: list[dict[str, Any]]
+    metrics: dict[str, Any]
+
+
+def _result_rows(prepared: PreparedRun) -> _ResultRows:
     calls, scores, outcomes = [], [], []
     units = prepared.scored_units or [None] * len(prepared.samples)
     likelihood = not prepared.method.generative
@@ -178,7 +201,6 @@ def _store_results(session: Session, run_id: int, prepared: PreparedRun) -> None
         ):
             calls.append(
                 {
-                    "run_id": run_id,
                     "item_id": item.id,
                     "call_index": index,
                     "shown": list(call.shown),
@@ -192,12 +214,11 @@ def _store_results(session: Session, run_id: int, prepared: PreparedRun) -> None
                 }
             )
         scores += [
-            {"run_id": run_id, "item_id": item.id, "position": position, "value": value}
+            {"item_id": item.id, "position": position, "value": value}
             for position, value in enumerate(item_scores.scores)
         ]
         outcomes.append(
             {
-                "run_id": run_id,
                 "item_id": item.id,
                 "picked_position": pick_best(item_scores.scores),
                 "correct": is_strictly_correct(item_scores.scores, item.gold_index),
@@ -205,10 +226,17 @@ def _store_results(session: Session, run_id: int, prepared: PreparedRun) -> None
                 "parse_fail_rate": item_scores.parse_fail_rate,
             }
         )
-    insert_rows(session, CallRow, calls)
-    insert_rows(session, ScoreRow, scores)
-    insert_outcomes(session, run_id, outcomes)
-    insert_rows(session, MetricRow, metric_rows(run_id, run_metrics(prepared)))
+    return _ResultRows(calls, scores, outcomes, run_metrics(prepared))
+
+
+def _store_results(session: Session, run_id: int, rows: _ResultRows) -> None:
+    def of_run(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{"run_id": run_id, **record} for record in records]
+
+    insert_rows(session, CallRow, of_run(rows.calls))
+    insert_rows(session, ScoreRow, of_run(rows.scores))
+    insert_outcomes(session, run_id, of_run(rows.outcomes))
+    insert_rows(session, MetricRow, metric_rows(run_id, rows.metrics))
 
 
 def run_metrics(prepared: PreparedRun) -> dict[str, Any]:
