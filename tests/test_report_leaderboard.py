@@ -35,6 +35,9 @@ def test_rows_are_the_boards_with_intervals_gain_and_pooled_accuracy(small_store
     # sorted as the tab sorts: by the Average, rows without one last
     averages = [r["average"] for r in records if r["average"] is not None]
     assert averages == sorted(averages, reverse=True)
+    code, out, _ = report(capsys, "--db", url, "--domains", "neighbor", "--format", "json")
+    single = next(r for r in json.loads(out) if r["kind"] == "model" and r["method"] == "flip")
+    assert (single["pooled_low"], single["pooled_high"]) == (cell.ci_low, cell.ci_high)
     chance = next(r for r in records if r["model"].startswith("chance"))
     assert chance["pooled"] == chance["pooled_low"] == chance["pooled_high"]  # an expected value
 

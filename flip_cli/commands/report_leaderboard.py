@@ -115,6 +115,8 @@ def pooled_accuracy(row: BoardRow, domains: Sequence[str]) -> Interval | None:
     if not cells or len(cells) != len(domains):
         return None
     n = sum(cell.n or 0 for cell in cells)
+    if len(cells) == 1 and cells[0].ci_low is not None and cells[0].ci_high is not None:
+        return Interval(cells[0].value, cells[0].ci_low, cells[0].ci_high, n)  # the cell itself
     if all(cell.ci_low == cell.ci_high == cell.value for cell in cells):
         # an expected value (chance), not a count of correct items: its mean, no spread
         mean = sum(cell.value * (cell.n or 0) for cell in cells) / n
