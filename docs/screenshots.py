@@ -6,7 +6,8 @@ data: ``FLIP_DATA_DIR``), serves the app on loopback and opens each tab in headl
 to the probes, the reranking runs (``results/rerank/``), one item in Inspect where FLIP and
 the pointwise judge disagree, and Compare of the two runs.
 
-    FLIP_DATA_DIR=../shared/data .venv/bin/python docs/screenshots.py [--out docs/screenshots]
+    FLIP_DATA_DIR=../shared/data .venv/bin/python docs/screenshots.py [--out docs/screenshots] \\
+        [--domain neighbor]
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import socket
 import tempfile
 from pathlib import Path
 
+from flip_core.catalog.benchmarks import domain_label
 from flip_store.database import open_engine
 from flip_store.ingest import ingest_path
 from flip_store.ingest.reranks import ingest_committed_reranks
@@ -42,7 +44,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(REPO / "docs" / "screenshots"))
     parser.add_argument("--raw", default=str(REPO / "results" / "raw"))
+    parser.add_argument(
+        "--domain",
+        help="show only this LLMBar domain on the Leaderboard and Charts tabs (e.g. neighbor: "
+        "rows are averaged only over domains they all have, so a domain every model has run "
+        "compares the most models)",
+    )
     args = parser.parse_args()
+    domain_box = domain_label(args.domain) if args.domain else None
     from playwright.sync_api import sync_playwright
 
     url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='flip-docs-')) / 'flip.db'}"
@@ -82,6 +91,9 @@ def main() -> None:
             for name, (link, ready_text) in views.items():
                 page.goto(base + link)
                 page.locator(f"text={ready_text} >> visible=true").first.wait_for()
+                if domain_box and name in ("leaderboard", "charts"):
+                    page.locator(f"label:has-text('{domain_box}') >> visible=true").first.click()
+                    page.wait_for_timeout(2500)  # the table and figures redraw
                 page.wait_for_timeout(1500)  # let plots and late updates settle
                 page.screenshot(path=str(out / f"{name}.png"), full_page=name != "inspect")
                 print(f"wrote {out / f'{name}.png'}")
