@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -48,6 +49,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("flip: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``flip runs | head``): stop quietly, as a shell tool does.
+        # Python's recipe: point stdout at devnull so the exit flush cannot fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):  # a stdout without a descriptor (captured, embedded)
+            pass
+        finally:
+            os.close(devnull)
+        return 141
 
 
 if __name__ == "__main__":

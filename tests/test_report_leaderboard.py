@@ -56,3 +56,23 @@ def test_an_unknown_domain_is_one_line(small_store, capsys):
     code, _, err = report(capsys, "--db", str(small_store.url), "--domains", "nowhere")
     assert code == 2 and "unknown llmbar domain 'nowhere'" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(small_store, capsys, monkeypatch):
+    """``flip report leaderboard | head -3``: the pipe closes under the writer; the command
+    stops with the shell's status for it, not a traceback."""
+    import os
+
+    from flip_cli.commands import report_leaderboard
+
+    def pipe_closed(args):  # type: ignore[no-untyped-def]
+        raise BrokenPipeError
+
+    saved = os.dup(1)  # main points stdout at devnull on a broken pipe; restore it afterwards
+    try:
+        monkeypatch.setattr(report_leaderboard, "run", pipe_closed)
+        code = main(["report", "leaderboard", "--db", str(small_store.url)])
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    assert code == 141 and capsys.readouterr().err == ""

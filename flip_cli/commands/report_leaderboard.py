@@ -15,6 +15,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from flip_cli.percent_text import percent, percent_interval
 from flip_cli.report_format import add_report, aligned_columns, csv_text, no_full_runs
 
 if TYPE_CHECKING:
@@ -136,10 +137,10 @@ def format_table(rows: Sequence[BoardRow], domains: Sequence[str]) -> str:
                 record["backend"] or "-",
                 record["profile"] or "-",
                 *(_interval(record, d) for d in domains),
-                _percent(record["average"]),
+                percent(record["average"]),
                 _interval(record, "pooled"),
                 _gain(record),
-                *(_percent(record[m]) for m in COST_METRICS[:2]),
+                *(percent(record[m]) for m in COST_METRICS[:2]),
                 *(_number(record[m]) for m in COST_METRICS[2:]),
             ]
         )
@@ -160,16 +161,9 @@ def format_json(rows: Sequence[BoardRow], domains: Sequence[str]) -> str:
 
 
 def _interval(record: dict[str, Any], name: str) -> str:
-    value, low, high = record[name], record[f"{name}_low"], record[f"{name}_high"]
-    if value is None:
-        return "-"
-    if low is None or high is None:
-        return f"{value * 100:.1f}"
-    return f"{value * 100:.1f} [{low * 100:.1f}, {high * 100:.1f}]"
-
-
-def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{value * 100:.1f}"
+    low, high = record[f"{name}_low"], record[f"{name}_high"]
+    bounds = None if low is None or high is None else (low, high)
+    return percent_interval(record[name], bounds)
 
 
 def _number(value: float | None) -> str:

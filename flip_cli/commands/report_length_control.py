@@ -8,6 +8,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
+from flip_cli.percent_text import percent_interval
 from flip_cli.report_format import (
     add_report,
     aligned_columns,
@@ -60,14 +61,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pct(value: float | None, bounds: tuple[float, float] | None) -> str:
-    if value is None:
-        return "-"
-    if bounds is None:
-        return f"{100 * value:.1f}"
-    return f"{100 * value:.1f} [{100 * bounds[0]:.1f}, {100 * bounds[1]:.1f}]"
-
-
 def _subset(accuracy: Interval | None) -> str:
     return "-" if accuracy is None else f"{accuracy.format()} n={accuracy.n}"
 
@@ -107,7 +100,7 @@ def format_table(report: LengthControlReport) -> str:
                 "-" if c.raw is None else c.raw.format(),
                 _subset(row.where_shortest_wrong),
                 _subset(row.where_longest_wrong),
-                _pct(c.balanced, c.balanced_interval),
+                percent_interval(c.balanced, c.balanced_interval),
                 "-" if c.slope is None else _slope(c.slope, c.slope_interval),
                 _verdict(row),
             ]

@@ -81,6 +81,7 @@ def run_models(args: argparse.Namespace) -> int:
 
 
 def run_runs(args: argparse.Namespace) -> int:
+    from flip_cli.percent_text import percent, percent_interval
     from flip_store.database import open_engine
     from flip_store.read.listing import list_runs
 
@@ -95,26 +96,14 @@ def run_runs(args: argparse.Namespace) -> int:
         print(
             f"{run.id:>5} {run.task:40} {run.model[:38]:38} {run.backend or '-':8} "
             f"{run.profile:8} {_or_dash(run.max_new_tokens):>6} {run.n:>5} "
-            f"{_accuracy(run.acc, run.acc_ci):19} {_percent(run.parse_fail_rate):>10} "
-            f"{_percent(run.finished_rate):>8}{limited}"
+            f"{percent_interval(run.acc, run.acc_ci):19} {percent(run.parse_fail_rate):>10} "
+            f"{percent(run.finished_rate):>8}{limited}"
         )
     print(
         "\n(in %; tokens: the generation budget the run logged; finished: calls the model "
         "ended itself rather than at that budget, '-' where not known or nothing was generated)"
     )
     return 0
-
-
-def _accuracy(value: float | None, interval: tuple[float, float] | None) -> str:
-    if value is None:
-        return "-"
-    if interval is None:
-        return f"{value * 100:.1f}"
-    return f"{value * 100:.1f} [{interval[0] * 100:.1f}, {interval[1] * 100:.1f}]"
-
-
-def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{value * 100:.1f}"
 
 
 def _or_dash(value: int | None) -> str:
