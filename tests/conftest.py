@@ -21,8 +21,10 @@ from flip_core.profiles import DecodingProfile
 from flip_core.prompts import Conversation
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
-"""This workplace's real benchmark data (LLMBar, AlpacaEval best-of-11), beside the checkout."""
+SHARED_DATA = Path(os.environ.get("FLIP_DATA_DIR") or REPO_ROOT.parent / "shared" / "data")
+"""The real benchmark data (LLMBar, AlpacaEval best-of-11): ``FLIP_DATA_DIR`` as the loaders
+read it (a user's own copy, docs/conventions.md "Data"), else this workplace's folder beside
+the checkout (the Makefile points ``FLIP_DATA_DIR`` there too)."""
 
 # Real-model tests cap generation so that CI stays fast; they assert behaviour, not quality.
 TEST_MAX_NEW_TOKENS = "40"
