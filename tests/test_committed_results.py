@@ -19,6 +19,7 @@ from flip_store.schema import MetricRow, RunRow
 RAW = REPO_ROOT / "results" / "raw"
 BUNDLED_HF = "llmbar-smollm2-135m-cpu"
 BUNDLED_LLAMACPP = "llmbar-smollm2-135m-cpu-llamacpp"
+BUNDLED_ZOO_DEFAULT = "llmbar-smollm2-135m-default-llamacpp"
 
 
 def _reported() -> dict[tuple[str, str], float]:
@@ -50,13 +51,15 @@ def test_committed_runs_ingest_and_match_lm_eval(real_data_dir, tmp_path):
     for key, value in reported.items():
         assert abs(stored[key] - value) < 1e-9, key
 
-    # The bundled model's FLIP on both backends: two rows, each cell from its own backend.
+    # The bundled model's FLIP: one row per backend and decoding profile, each cell from its
+    # own run (the cpu profile on both backends, the default profile on llama.cpp).
     bundled_flip = {
-        row.backend: row.domains["neighbor"].value
+        (row.backend, row.profile): row.domains["neighbor"].value
         for row in leaderboard(engine, "llmbar")
         if row.method == "flip" and "SmolLM2-135M" in row.model
     }
     assert bundled_flip == {
-        "hf": reported[BUNDLED_HF, "flip_llmbar_neighbor"],
-        "llamacpp": reported[BUNDLED_LLAMACPP, "flip_llmbar_neighbor"],
+        ("hf", "cpu"): reported[BUNDLED_HF, "flip_llmbar_neighbor"],
+        ("llamacpp", "cpu"): reported[BUNDLED_LLAMACPP, "flip_llmbar_neighbor"],
+        ("llamacpp", "default"): reported[BUNDLED_ZOO_DEFAULT, "flip_llmbar_neighbor"],
     }
