@@ -11,6 +11,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
+from flip_cli.percent_text import percent
 from flip_cli.report_format import add_report, aligned_columns, csv_text, row_fields
 
 if TYPE_CHECKING:
@@ -98,8 +99,8 @@ def format_table(benchmark: str, rows: list[RobustnessRow]) -> str:
                 record["backend"],
                 record["probe"],
                 str(record["n"]),
-                f"{record['acc_clean'] * 100:.1f}",
-                f"{record['acc_probed'] * 100:.1f}",
+                percent(record["acc_clean"]),
+                percent(record["acc_probed"]),
                 f"{record['drop'] * 100:+.1f} [{record['drop_ci_low'] * 100:+.1f}, "
                 f"{record['drop_ci_high'] * 100:+.1f}]",
                 f"{record['mcnemar_p']:.2g}",
