@@ -191,6 +191,22 @@ def test_lm_evals_response_cache_answers_repeated_and_resumed_requests(both_mode
     assert everything[:2] == first and again == everything
 
 
+@pytest.mark.model
+def test_an_engine_left_open_until_interpreter_exit_is_freed_silently(tmp_path):
+    """At exit the module's globals may already be gone when the engine is collected; its
+    finaliser must not print an "Exception ignored" traceback."""
+    code = (  # the module held in __main__'s globals: torn down before the engine
+        "from flip_core.backends import llamacpp_context\n"
+        "from flip_core.backends.llamacpp import LlamaCppBackend\n"
+        "backend = LlamaCppBackend('smollm2-135m', n_parallel=1, n_ctx=512)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Exception ignored" not in done.stderr, done.stderr[-2000:]
+
+
 def test_without_the_extra_the_backend_is_a_one_line_error(tmp_path):
     code = (
         "import sys; sys.modules['llama_cpp'] = None\n"

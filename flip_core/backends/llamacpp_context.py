@@ -19,7 +19,6 @@ the one module that imports it, and importing it without the extra raises a one-
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import os
 from collections.abc import Sequence
@@ -128,8 +127,12 @@ class LlamaCppContext:
             self._model = None
 
     def __del__(self) -> None:
-        with contextlib.suppress(Exception):  # at interpreter exit the bindings may be gone
+        # Not contextlib.suppress: at interpreter exit this module's globals (contextlib, the
+        # bindings) may already be None, and the error would be printed instead of suppressed.
+        try:
             self.close()
+        except Exception:
+            pass
 
     # --- key/value cache ----------------------------------------------------------------
 
