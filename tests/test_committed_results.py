@@ -5,6 +5,8 @@ of the same model and method on different backends stay apart on the board."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from conftest import REPO_ROOT
@@ -63,3 +65,19 @@ def test_committed_runs_ingest_and_match_lm_eval(real_data_dir, tmp_path):
         ("llamacpp", "cpu"): reported[BUNDLED_LLAMACPP, "flip_llmbar_neighbor"],
         ("llamacpp", "default"): reported[BUNDLED_ZOO_DEFAULT, "flip_llmbar_neighbor"],
     }
+
+
+def test_committed_pairwise_verdicts_reread_under_the_conclusion_reading():
+    """benchmarks/judge_verdict_reading.py re-scores the committed pairwise judge of the 0.5B
+    (its strict re-score checked against lm-eval's per-item accuracy) under both readings."""
+    folder = RAW / "llmbar-qwen2.5-coder-0.5b-default-llamacpp"
+    done = subprocess.run(
+        [sys.executable, "benchmarks/judge_verdict_reading.py", str(folder)],
+        capture_output=True, text=True, cwd=REPO_ROOT, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    neighbor = next(
+        line for line in done.stdout.splitlines() if "/judge_pairwise_llmbar_neighbor:" in line
+    )
+    assert "unparsed verdicts 67.5% strict, 31.0% concluded" in neighbor
+    assert "first-shown response 96.2%" in neighbor and "FLIP 59.7" in neighbor

@@ -99,6 +99,37 @@ def test_pairwise_asks_both_orders_of_every_pair():
     assert sorted(call.shown for call in calls) == sorted(permutations(range(3), 2))
 
 
+def concluding_judge(method: str, conversation) -> str:
+    """A judge that puts its (content-based) verdict only inside its reasoning, unfinished."""
+    texts = shown_responses(conversation[-1]["content"])
+    letter = "A" if quality_of(texts[0]) > quality_of(texts[1]) else "B"
+    return '{"REASONING": "It covers more. Therefore, Response ' + letter + " is better."
+
+
+def test_pairwise_conclusion_reading_counts_the_verdicts_a_reasoning_concludes():
+    item = item_with(CANDIDATES[:3], 0)
+    _, strict = run("judge_pairwise", item, answer=concluding_judge)
+    assert strict.parse_fail_rate == 1.0 and not is_strictly_correct(strict.scores, 0)
+    lenient = get_method("judge_pairwise", verdict_reading="conclusion")
+    outputs = [[concluding_judge("judge_pairwise", c.conversation)] for c in lenient.calls(item)]
+    concluded = lenient.score(item, outputs)
+    assert concluded.parse_fail_rate == 0.0 and concluded.scores == [4.0, 2.0, 0.0]
+
+
+def test_pairwise_logs_its_verdict_reading_only_when_it_is_not_the_papers():
+    from flip_core.methods import method_from_document
+
+    assert get_method("judge_pairwise").settings == {}  # committed documents stay as they were
+    lenient = get_method("judge_pairwise", verdict_reading="conclusion")
+    assert lenient.settings == {"verdict_reading": "conclusion"}
+    doc = {"method": "judge_pairwise", "method_settings": lenient.settings}
+    assert method_from_document(doc).verdict_reading == "conclusion"
+    with pytest.raises(FlipConfigError, match="unknown verdict reading"):
+        get_method("judge_pairwise", verdict_reading="prose")
+    with pytest.raises(FlipConfigError, match="unknown settings"):
+        get_method("judge_pairwise", seed=3)
+
+
 def test_listwise_order_is_seeded_by_item_and_spreads_the_gold_slot():
     judge = get_method("judge_listwise")
     items = [item_with(CANDIDATES, 0, f"t:x:{i}") for i in range(40)]

@@ -17,7 +17,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from flip_core.errors import FlipConfigError
 from flip_core.parsing import (
+    CONCLUDED_VERDICTS,
     INDEX_KEYS,
     INSTRUCTION_KEYS,
     REASONING_KEYS,
@@ -581,6 +583,89 @@ def test_parse_verdict_table(raw, value, status):
     assert parsed.raw == raw
 
 
+# --- parse_verdict under the "conclusion" reading (a named deviation) -----------------------
+# (raw, strict value, concluded value, concluded status)
+
+CONCLUSION_CASES = [
+    _row(
+        "verdict-inside-reasoning-only",  # Qwen2.5-Coder-0.5B's usual form, cut at the end
+        '{"REASONING": "A lists the steps. Therefore, Response A is better.',
+        None,
+        "A",
+        REPAIRED,
+    ),
+    _row(
+        "better-response-is-b-inside-reasoning",
+        '{"REASONING": "Both are fluent, but the better response is B."}',
+        None,
+        "B",
+        REPAIRED,
+    ),
+    _row(
+        "response-b-is-the-better-choice",
+        '{"REASONING": "Response (B) is clearly better here."}',
+        None,
+        "B",
+        REPAIRED,
+    ),
+    _row(
+        "possessive-form",
+        '{"REASONING": "Assistant A\'s answer is better."}',
+        None,
+        "A",
+        REPAIRED,
+    ),
+    _row(
+        "conclusions-name-both-letters",
+        '{"REASONING": "Response A is better in tone, but Response B is better overall."}',
+        None,
+        None,
+        FAILED,
+    ),
+    _row(
+        "a-verdict-field-that-is-unusable-still-fails",
+        '{"REASONING": "Response A is better.", "BETTER_RESPONSE": "A and B"}',
+        None,
+        None,
+        FAILED,
+    ),
+    _row(
+        "a-usable-field-wins-over-the-reasoning",
+        '{"REASONING": "Response A is better.", "BETTER_RESPONSE": "B"}',
+        "B",
+        "B",
+        OK,
+    ),
+    _row(
+        "a-comparison-is-no-conclusion",
+        '{"REASONING": "Response A is more specific and accurate than Response B."}',
+        None,
+        None,
+        FAILED,
+    ),
+    _row(
+        "lower-case-letter-is-no-verdict",
+        '{"REASONING": "The answer a is better than nothing."}',
+        None,
+        None,
+        FAILED,
+    ),
+]
+
+
+@pytest.mark.parametrize(("raw", "strict", "concluded", "status"), CONCLUSION_CASES)
+def test_parse_verdict_conclusion_reading(raw, strict, concluded, status):
+    assert parse_verdict(raw).value == strict
+    parsed = parse_verdict(raw, CONCLUDED_VERDICTS)
+    assert (parsed.value, parsed.status) == (concluded, status)
+    assert parsed.raw == raw
+
+
+def test_an_unknown_verdict_reading_is_a_one_line_error():
+    with pytest.raises(FlipConfigError, match="unknown verdict reading 'loose'"):
+        parse_verdict("B", "loose")
+
+
 # --- parse_index ---------------------------------------------------------------------------
 # (raw, num_candidates, expected value, expected status)
 
@@ -841,6 +926,11 @@ def test_property_parse_verdict(raw):
     _check_common(parsed, raw)
     if parsed.value is not None:
         assert parsed.value in {"A", "B"}
+    concluded = parse_verdict(raw, CONCLUDED_VERDICTS)
+    _check_common(concluded, raw)
+    if parsed.value is not None:  # the conclusion reading only adds where strict fails
+        assert (concluded.value, concluded.status) == (parsed.value, parsed.status)
+    assert concluded.value in {None, "A", "B"}
 
 
 @settings(max_examples=300, deadline=None)
@@ -880,17 +970,20 @@ HOSTILE_SHAPES = {
     "score-words": lambda: "score " * (ONE_MB // 6),
     "unclosed-instruction-quotes": lambda: "instruction\u201c" * (ONE_MB // 12),
     "verdict-brackets-then-spaces": lambda: "[[response" + " " * ONE_MB,
+    "response-letters": lambda: "Response A " * (ONE_MB // 11),
+    "response-letter-possessives": lambda: "Response A's " * (ONE_MB // 13),
     # json-repair's worst cases left by its window: braces held open up to its limits, then words.
     "16-open-braces-then-words": lambda: "{" * 16 + " x" * (ONE_MB // 2),
     "32-open-braces-then-words": lambda: "{" * 32 + " x" * (ONE_MB // 2),
 }
 PER_PARSE_CPU_SECONDS = 1.0  # the target: well under a second (measured worst: 0.25 s)
-HARD_TIMEOUT_SECONDS = 30.0  # wall clock for four parses on a loaded machine; the old code: hours
+HARD_TIMEOUT_SECONDS = 30.0  # wall clock for five parses on a loaded machine; the old code: hours
 
 _PUBLIC_PARSERS = {
     "parse_reconstruction": parse_reconstruction,
     "parse_score": parse_score,
     "parse_verdict": parse_verdict,
+    "parse_verdict (conclusion)": lambda raw: parse_verdict(raw, CONCLUDED_VERDICTS),
     "parse_index": lambda raw: parse_index(raw, 4),
 }
 

@@ -144,12 +144,17 @@ class Method:
         """The seed of the order in which candidates are shown (None: source order)."""
         return None
 
+    SETTINGS: ClassVar[frozenset[str]] = frozenset()
+    """The constructor's keyword arguments that :attr:`settings` logs and :meth:`from_settings`
+    accepts (none by default)."""
+
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Method:
         """The method configured by logged ``settings`` (see :attr:`settings`)."""
-        if settings:
-            raise FlipConfigError(f"{cls.name} takes no settings, got {sorted(settings)}")
-        return cls()
+        unknown = set(settings) - cls.SETTINGS
+        if unknown:
+            raise FlipConfigError(f"{cls.name}: unknown settings {sorted(unknown)}")
+        return cls(**settings)
 
     # --- properties the harness, the store and the views read ----------------------------
 

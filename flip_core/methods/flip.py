@@ -8,11 +8,10 @@ output (``on_parse_failure``), both as the paper's authors do (docs/method.md).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from statistics import mean
 from typing import Any
 
-from flip_core.errors import FlipConfigError
 from flip_core.items import Item
 from flip_core.methods.base import (
     Call,
@@ -47,6 +46,7 @@ class FlipMethod(Method):
     template = FLIP_RECONSTRUCTION
     extra_metrics = ("mean_reward_chosen", "mean_reward_rejected")
     supports_sampling = True
+    SETTINGS = frozenset({"similarity", "on_parse_failure"})
 
     def __init__(
         self,
@@ -64,13 +64,6 @@ class FlipMethod(Method):
     @property
     def settings(self) -> dict[str, Any]:
         return {"similarity": self.similarity_name, "on_parse_failure": self.failure_policy.value}
-
-    @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> Method:
-        unknown = set(settings) - {"similarity", "on_parse_failure"}
-        if unknown:
-            raise FlipConfigError(f"{cls.name}: unknown settings {sorted(unknown)}")
-        return cls(**settings)
 
     def calls(self, item: Item) -> list[Call]:
         return [Call(flip_messages(text), (i,)) for i, text in enumerate(item.candidates)]

@@ -16,12 +16,12 @@ FLIP-likelihood picker all build these methods.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from flip_core.errors import FlipConfigError
 from flip_core.items import Item
-from flip_core.methods.base import Call, ItemScores, Method
+from flip_core.methods.base import Call, ItemScores
 from flip_core.methods.flip import FlipMethod
 from flip_core.methods.flip_likelihood import FlipLikelihoodMethod
 from flip_core.prompts import flip_likelihood_messages, flip_messages
@@ -51,7 +51,7 @@ class _Guarded:
 
     policy: str
     SETTINGS: ClassVar[frozenset[str]]
-    """The settings :meth:`from_settings` accepts (the method's own, and ``policy``)."""
+    """The settings :meth:`Method.from_settings` accepts (the method's own, and ``policy``)."""
     GUARD_METRICS: ClassVar[tuple[str, ...]] = ("guard_rate",)
     """Per item: the share of its candidates the guard acted on."""
 
@@ -92,13 +92,6 @@ class _Guarded:
             ],
             scored.calls,
         )
-
-    @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> Method:
-        unknown = set(settings) - cls.SETTINGS
-        if unknown:
-            raise FlipConfigError(f"{cls.name}: unknown settings {sorted(unknown)}")  # type: ignore[attr-defined]
-        return cls(**settings)  # type: ignore[return-value]
 
     def extra_item_metrics(
         self, item: Item, scored: ItemScores, outputs: Sequence[Sequence[Any]], sampled: bool

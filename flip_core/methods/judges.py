@@ -2,7 +2,8 @@
 
 - pointwise: rate each candidate 1-10 on its own; score = mean rating of the samples that parsed;
 - pairwise: compare every ordered pair (A, B) and (B, A), so position bias cancels; score =
-  wins, a verdict that does not parse wins nothing;
+  wins, a verdict that does not parse wins nothing (``verdict_reading="conclusion"``, a named
+  deviation, also reads the verdict a reasoning concludes with: :mod:`flip_core.parsing.answers`);
 - listwise: show all candidates in an order shuffled by a seed and the item id, map the pick
   back; score = share of samples picking each candidate.
 """
@@ -10,12 +11,11 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from itertools import permutations
 from statistics import mean
 from typing import Any
 
-from flip_core.errors import FlipConfigError
 from flip_core.items import Item
 from flip_core.methods.base import (
     Call,
@@ -25,7 +25,13 @@ from flip_core.methods.base import (
     MethodFamily,
     OutputKind,
 )
-from flip_core.parsing import parse_index, parse_score, parse_verdict
+from flip_core.parsing import (
+    STRICT_VERDICTS,
+    check_verdict_reading,
+    parse_index,
+    parse_score,
+    parse_verdict,
+)
 from flip_core.prompts import (
     JUDGE_LISTWISE,
     JUDGE_PAIRWISE,
@@ -74,6 +80,18 @@ class PairwiseJudge(Method):
     family = MethodFamily.JUDGE
     output_kind = OutputKind.VERDICT
     template = JUDGE_PAIRWISE
+    SETTINGS = frozenset({"verdict_reading"})
+
+    def __init__(self, verdict_reading: str = STRICT_VERDICTS) -> None:
+        self.verdict_reading = check_verdict_reading(verdict_reading)
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        # The paper's strict reading logs no setting, as before the option existed, so that
+        # the documents of committed runs and of new runs are the same.
+        if self.verdict_reading == STRICT_VERDICTS:
+            return {}
+        return {"verdict_reading": self.verdict_reading}
 
     def calls(self, item: Item) -> list[Call]:
         return [
@@ -88,7 +106,7 @@ class PairwiseJudge(Method):
         wins = [0.0] * len(item.candidates)
         results = []
         for call, samples in zip(calls, outputs, strict=True):
-            parsed = [parse_verdict(raw) for raw in samples]
+            parsed = [parse_verdict(raw, self.verdict_reading) for raw in samples]
             for verdict in (p.value for p in parsed):
                 if verdict is not None:
                     winner = call.shown[0] if verdict == "A" else call.shown[1]
@@ -109,6 +127,7 @@ class ListwiseJudge(Method):
     family = MethodFamily.JUDGE
     output_kind = OutputKind.PICK
     template = JUDGE_LISTWISE
+    SETTINGS = frozenset({"seed"})
 
     def __init__(self, seed: int = LISTWISE_SHUFFLE_SEED) -> None:
         self.seed = int(seed)
@@ -120,13 +139,6 @@ class ListwiseJudge(Method):
     @property
     def shuffle_seed(self) -> int | None:
         return self.seed
-
-    @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> Method:
-        unknown = set(settings) - {"seed"}
-        if unknown:
-            raise FlipConfigError(f"{cls.name}: unknown settings {sorted(unknown)}")
-        return cls(**settings)
 
     def order(self, item: Item) -> tuple[int, ...]:
         shown = list(range(len(item.candidates)))

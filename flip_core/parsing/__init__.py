@@ -11,6 +11,10 @@ and the raw text, so that the store can recount parse failures and re-parse raw 
   or coerced from an irregular form (``"8/10"``, ``"Response B"``);
 - ``failed``: no usable value; ``value`` is ``None``.
 
+A pairwise verdict can also be read under a named, non-default reading
+(:data:`CONCLUDED_VERDICTS`): the verdict a reasoning concludes with, where the output holds no
+verdict field (:func:`parse_verdict`).
+
 Two rules keep repairs honest. A field that is present but unusable (``"SCORE": "N/A"``,
 ``"BETTER_RESPONSE": "A and B"``) fails: the rest of the text is not searched for a number
 that might be something else. And prose is only read when the output holds no recognisable
@@ -35,8 +39,12 @@ The parsers are in :mod:`flip_core.parsing.answers`, the shared field rule in
 """
 
 from flip_core.parsing.answers import (
+    CONCLUDED_VERDICTS,
     SCORE_MAX,
     SCORE_MIN,
+    STRICT_VERDICTS,
+    VERDICT_READINGS,
+    check_verdict_reading,
     parse_index,
     parse_reconstruction,
     parse_score,
@@ -56,6 +64,7 @@ from flip_core.parsing.fields import (
 )
 
 __all__ = [
+    "CONCLUDED_VERDICTS",
     "INDEX_KEYS",
     "INSTRUCTION_KEYS",
     "MAX_PARSED_CHARS",
@@ -63,10 +72,13 @@ __all__ = [
     "SCORE_KEYS",
     "SCORE_MAX",
     "SCORE_MIN",
+    "STRICT_VERDICTS",
     "VERDICT_KEYS",
+    "VERDICT_READINGS",
     "ParseStatus",
     "Parsed",
     "canonical_key",
+    "check_verdict_reading",
     "extract_fields",
     "parse_index",
     "parse_reconstruction",

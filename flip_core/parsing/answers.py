@@ -9,16 +9,20 @@ import math
 import re
 from typing import Any
 
+from flip_core.errors import FlipConfigError
 from flip_core.parsing.fields import (
     INDEX_KEYS,
     INSTRUCTION_KEYS,
     KNOWN_KEYS,
+    MAX_PARSED_CHARS,
     SCORE_KEYS,
     VERDICT_KEYS,
     Coercion,
     Parsed,
+    ParseStatus,
     as_text,
     canonical_key,
+    has_field,
     parse_field,
 )
 
@@ -178,9 +182,59 @@ def _verdict_in_prose(raw: str) -> str | None:
     return match.group(1) if match else None
 
 
-def parse_verdict(raw: str) -> Parsed[str]:
-    """The ``BETTER_RESPONSE`` of a pairwise judgement: ``"A"`` or ``"B"``."""
-    return parse_field(raw, VERDICT_KEYS, _coerce_verdict, _verdict_in_prose)
+STRICT_VERDICTS = "strict"
+"""The verdict reading of the paper's protocol and the default: the ``BETTER_RESPONSE`` field,
+or prose only when the output holds no field at all (:mod:`flip_core.parsing`)."""
+CONCLUDED_VERDICTS = "conclusion"
+"""A named deviation: where the strict reading fails and the output has no verdict field, the
+verdict its reasoning concludes ("Therefore, Response A is better.") counts, when every such
+conclusion in the text names the same letter. Small judges often put their verdict inside the
+``REASONING`` field and stop there; this reading measures how much of their deficit is the
+format rather than the judgement (``benchmarks/judge_verdict_reading.py``)."""
+VERDICT_READINGS = (STRICT_VERDICTS, CONCLUDED_VERDICTS)
+
+# "Response A is better", "Output (B) is clearly better", "Assistant A's answer is the better".
+# Each part is bounded or separated from the next by a different character class, so a scan is
+# linear in the text.
+_VERDICT_CONCLUSION = re.compile(
+    r"\b(?:response|output|answer|assistant)\s{0,3}\(?((?-i:[AB]))\)?(?:'s\s{1,3}\w{1,20})?"
+    r"\s{1,3}(?:is|was|would\s{1,3}be)\s{1,3}(?:the\s{1,3})?"
+    r"(?:(?:clearly|much|slightly|far|overall)\s{1,3})?better\b",
+    re.IGNORECASE,
+)
+
+
+def _concluded_verdict(raw: str) -> str | None:
+    """The one letter that every conclusion in the text names, or None (none, or both)."""
+    text = raw[:MAX_PARSED_CHARS]
+    letters = {m.group(1) for m in _VERDICT_CONCLUSION.finditer(text)}
+    letters |= {m.group(1) for m in _VERDICT_IN_PROSE.finditer(text)}
+    return letters.pop() if len(letters) == 1 else None
+
+
+def check_verdict_reading(name: str) -> str:
+    """``name`` checked against :data:`VERDICT_READINGS` (a one-line error otherwise)."""
+    if name not in VERDICT_READINGS:
+        raise FlipConfigError(f"unknown verdict reading {name!r}; choose one of {VERDICT_READINGS}")
+    return name
+
+
+def parse_verdict(raw: str, reading: str = STRICT_VERDICTS) -> Parsed[str]:
+    """The ``BETTER_RESPONSE`` of a pairwise judgement: ``"A"`` or ``"B"``.
+
+    ``reading``: :data:`STRICT_VERDICTS` (default) or :data:`CONCLUDED_VERDICTS`, which reads
+    the reasoning's conclusion where the strict reading fails and no verdict field is present
+    (a present but unusable one still fails, as everywhere: the model answered, badly).
+    """
+    parsed = parse_field(raw, VERDICT_KEYS, _coerce_verdict, _verdict_in_prose)
+    if check_verdict_reading(reading) == STRICT_VERDICTS or not parsed.failed:
+        return parsed
+    if has_field(raw, VERDICT_KEYS):
+        return parsed
+    letter = _concluded_verdict(raw)
+    if letter is None:
+        return parsed
+    return Parsed(letter, ParseStatus.REPAIRED, raw, parsed.reasoning)
 
 
 # --- listwise judge: an index -------------------------------------------------------------

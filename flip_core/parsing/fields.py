@@ -196,6 +196,12 @@ def extract_fields(raw: str) -> _Fields:
     return _Fields(merged, ParseStatus.REPAIRED if merged else ParseStatus.FAILED)
 
 
+def has_field(raw: str, aliases: tuple[str, ...]) -> bool:
+    """Whether the output holds one of the ``aliases`` fields with a non-empty value (usable
+    or not)."""
+    return _lookup(extract_fields(raw).values, aliases) is not None
+
+
 def _lookup(fields: dict[str, Any], aliases: tuple[str, ...]) -> Any:
     for alias in aliases:
         if alias in fields and fields[alias] not in (None, ""):

@@ -1,0 +1,148 @@
+"""Is the pairwise judge's deficit the format or the judgement? Strict against concluded verdicts.
+
+Small judges often write their verdict inside the ``REASONING`` field ("... Therefore, Response A
+is better.") and stop without a ``BETTER_RESPONSE`` field; the paper's strict reading counts
+that as no verdict. This re-scores the committed pairwise-judge runs from their raw outputs
+(no model call) under both readings of :class:`~flip_core.methods.judges.PairwiseJudge`:
+``strict`` (the default, what the runs report) and ``conclusion`` (the named deviation that
+also reads a concluded verdict where no verdict field is present; :mod:`flip_core.parsing`).
+Per run: the share of calls whose verdict did not parse, the share of parsed verdicts that pick
+the response shown first (position bias: each pair is asked in both orders, so a judge that
+always names the first slot wins every pair once and ties them all), strict best-of-2 accuracy
+under each reading with the paired difference (bootstrap 95% interval, exact McNemar p), and,
+where the same folder holds the FLIP run on the same pairs, FLIP's accuracy and its paired
+difference against the judge read leniently: whether FLIP's lead survives giving the judge
+its prose.
+
+    FLIP_DATA_DIR=../shared/data .venv/bin/python benchmarks/judge_verdict_reading.py \\
+        [results/raw/llmbar-qwen2.5-coder-0.5b-default-llamacpp ...]
+
+Without folders it reads every folder under ``results/raw``. The strict re-score must equal the
+accuracy lm-eval logged for every item; a mismatch is an error (the re-scoring is then not
+the run's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flip_core.logged_samples import LoggedSample, document_method, read_samples
+from flip_core.methods import get_method
+from flip_core.paired import paired_difference
+from flip_core.parsing import CONCLUDED_VERDICTS
+from flip_core.selection import is_strictly_correct
+from harness_tasks.lm_eval_output import newest_samples_files
+
+JUDGE = "judge_pairwise"
+FLIP = "flip"
+
+
+@dataclass(frozen=True)
+class Rescored:
+    """One run's items under one reading: per-item strict correctness, calls, unparsed calls,
+    and every parsed value (for a judge: its verdicts)."""
+
+    correct: dict[str, bool]
+    calls: int
+    failed_calls: int
+    values: list[Any]
+
+    @property
+    def first_slot_share(self) -> float:
+        """Share of parsed pairwise verdicts that pick the response shown first ("A"): 50%
+        for a judge without position bias, 100% for one that always says "A"."""
+        verdicts = [value for value in self.values if value is not None]
+        return sum(value == "A" for value in verdicts) / len(verdicts) if verdicts else 0.0
+
+
+def rescore(samples: list[LoggedSample], reading: str | None) -> Rescored:
+    """Score every item again, as logged (``reading`` None) or under a verdict reading."""
+    correct: dict[str, bool] = {}
+    calls = failed = 0
+    values: list[Any] = []
+    for sample in samples:
+        item = sample.item
+        if reading is None:
+            method = document_method(sample.doc)
+        else:
+            method = get_method(JUDGE, verdict_reading=reading)
+        scored = method.score(item, sample.outputs)
+        correct[item.id] = is_strictly_correct(scored.scores, item.gold_index)
+        calls += len(scored.calls)
+        failed += sum(call.failed for call in scored.calls)
+        values += [value for call in scored.calls for value in call.values]
+    return Rescored(correct, calls, failed, values)
+
+
+def as_logged(samples: list[LoggedSample], task: str) -> Rescored:
+    """The run scored as it was, checked item by item against lm-eval's logged accuracy."""
+    rescored = rescore(samples, None)
+    for sample in samples:
+        logged = sample.logged_metrics.get("acc")
+        if logged is not None and bool(logged) != rescored.correct[sample.item.id]:
+            raise SystemExit(f"{task}: item {sample.item.id} re-scores to another accuracy")
+    return rescored
+
+
+def percent(value: float) -> str:
+    return f"{value * 100:.1f}"
+
+
+def report_folder(folder: Path) -> list[str]:
+    """One line per pairwise-judge task of an lm-eval output folder."""
+    files = newest_samples_files(folder)
+    lines = []
+    for task, path in sorted(files.items()):
+        if not task.startswith(JUDGE + "_"):
+            continue
+        samples = list(read_samples(path))
+        if not samples:
+            continue
+        strict = as_logged(samples, task)
+        concluded = rescore(samples, CONCLUDED_VERDICTS)
+        ids = sorted(strict.correct)
+        gain = paired_difference(
+            [strict.correct[i] for i in ids], [concluded.correct[i] for i in ids]
+        )
+        line = (
+            f"{folder.name}/{task}: {len(ids)} pairs; unparsed verdicts "
+            f"{percent(strict.failed_calls / strict.calls)}% strict, "
+            f"{percent(concluded.failed_calls / concluded.calls)}% concluded; verdicts for the "
+            f"first-shown response {percent(concluded.first_slot_share)}% (concluded); accuracy "
+            f"{percent(gain.acc_a)} strict, {percent(gain.acc_b)} concluded "
+            f"({gain.difference * 100:+.1f} [{gain.ci_low * 100:+.1f}, "
+            f"{gain.ci_high * 100:+.1f}], p = {gain.p_value:.2g})"
+        )
+        flip_task = FLIP + task[len(JUDGE) :]
+        if flip_task in files:
+            flip = as_logged(list(read_samples(files[flip_task])), flip_task)
+            shared = [i for i in ids if i in flip.correct]
+            lead = paired_difference(
+                [concluded.correct[i] for i in shared], [flip.correct[i] for i in shared]
+            )
+            line += (
+                f"; FLIP {percent(lead.acc_b)}, lead over the concluded judge "
+                f"{lead.difference * 100:+.1f} [{lead.ci_low * 100:+.1f}, "
+                f"{lead.ci_high * 100:+.1f}], p = {lead.p_value:.2g}"
+            )
+        lines.append(line)
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folders", nargs="*", type=Path, help="lm-eval output folders")
+    args = parser.parse_args(argv)
+    folders = args.folders or sorted(p for p in Path("results/raw").iterdir() if p.is_dir())
+    for folder in folders:
+        for line in report_folder(folder):
+            print(line, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
