@@ -1,18 +1,19 @@
-"""Is the pairwise judge's deficit the format or the judgement? Strict against concluded verdicts.
+"""Is a judge's deficit the format or the judgement? Strict against concluded verdicts.
 
 Small judges often write their verdict inside the ``REASONING`` field ("... Therefore, Response A
-is better.") and stop without a ``BETTER_RESPONSE`` field; the paper's strict reading counts
-that as no verdict. This re-scores the committed pairwise-judge runs from their raw outputs
-(no model call) under both readings of :class:`~flip_core.methods.judges.PairwiseJudge`:
-``strict`` (the default, what the runs report) and ``conclusion`` (the named deviation that
-also reads a concluded verdict where no verdict field is present; :mod:`flip_core.parsing`).
-Per run: the share of calls whose verdict did not parse, the share of parsed verdicts that pick
-the response shown first (position bias: each pair is asked in both orders, so a judge that
-always names the first slot wins every pair once and ties them all), strict best-of-2 accuracy
-under each reading with the paired difference (bootstrap 95% interval, exact McNemar p), and,
-where the same folder holds the FLIP run on the same pairs, FLIP's accuracy and its paired
-difference against the judge read leniently: whether FLIP's lead survives giving the judge
-its prose.
+is better.", "The best response is 0.") and stop without the answer field; the paper's strict
+reading counts that as no verdict. This re-scores the committed pairwise- and listwise-judge
+runs from their raw outputs (no model call) under both verdict readings of the judges
+(:mod:`flip_core.methods.judges`): ``strict`` (the default, what the runs report) and
+``conclusion`` (the named deviation that also reads a concluded answer where no answer field is
+present; :mod:`flip_core.parsing`). Per run: the share of calls whose verdict did not parse, the
+share of parsed verdicts that pick the response shown first (position bias: the pairwise judge
+is asked each pair in both orders, so one that always names the first slot wins every pair once
+and ties them all; the listwise judge sees a shuffled order, so first-slot picks are right about
+half the time on pairs), strict best-of-N accuracy under each reading with the paired difference
+(bootstrap 95% interval, exact McNemar p), and, where the same folder holds the FLIP run on the
+same items, FLIP's accuracy and its paired difference against the judge read leniently: whether
+FLIP's lead survives giving the judge its prose.
 
     FLIP_DATA_DIR=../shared/data .venv/bin/python benchmarks/judge_verdict_reading.py \\
         [results/raw/llmbar-qwen2.5-coder-0.5b-default-llamacpp ...]
@@ -33,12 +34,14 @@ from typing import Any
 from flip_core.logged_samples import LoggedSample, document_method, read_samples
 from flip_core.methods import get_method
 from flip_core.paired import paired_difference
-from flip_core.parsing import CONCLUDED_VERDICTS
+from flip_core.parsing import CONCLUSION_READING
 from flip_core.selection import is_strictly_correct
 from harness_tasks.lm_eval_output import newest_samples_files
 
-JUDGE = "judge_pairwise"
+JUDGES = ("judge_pairwise", "judge_listwise")
 FLIP = "flip"
+FIRST_SLOT = ("A", 0)
+"""A parsed answer naming the response shown first: pairwise "A", listwise position 0."""
 
 
 @dataclass(frozen=True)
@@ -53,23 +56,23 @@ class Rescored:
 
     @property
     def first_slot_share(self) -> float:
-        """Share of parsed pairwise verdicts that pick the response shown first ("A"): 50%
-        for a judge without position bias, 100% for one that always says "A"."""
+        """Share of parsed verdicts that pick the response shown first: on pairs about 50% for a
+        judge without position bias, 100% for one that always names the first slot."""
         verdicts = [value for value in self.values if value is not None]
-        return sum(value == "A" for value in verdicts) / len(verdicts) if verdicts else 0.0
+        return sum(value in FIRST_SLOT for value in verdicts) / len(verdicts) if verdicts else 0.0
 
 
 def rescore(samples: list[LoggedSample], reading: str | None) -> Rescored:
-    """Score every item again, as logged (``reading`` None) or under a verdict reading."""
+    """Score every item again, as logged (``reading`` None) or under a verdict reading (the
+    logged settings kept: the listwise judge's shuffle seed)."""
     correct: dict[str, bool] = {}
     calls = failed = 0
     values: list[Any] = []
     for sample in samples:
         item = sample.item
-        if reading is None:
-            method = document_method(sample.doc)
-        else:
-            method = get_method(JUDGE, verdict_reading=reading)
+        method = document_method(sample.doc)
+        if reading is not None:
+            method = get_method(method.name, **{**method.settings, "verdict_reading": reading})
         scored = method.score(item, sample.outputs)
         correct[item.id] = is_strictly_correct(scored.scores, item.gold_index)
         calls += len(scored.calls)
@@ -93,23 +96,24 @@ def percent(value: float) -> str:
 
 
 def report_folder(folder: Path) -> list[str]:
-    """One line per pairwise-judge task of an lm-eval output folder."""
+    """One line per pairwise- or listwise-judge task of an lm-eval output folder."""
     files = newest_samples_files(folder)
     lines = []
     for task, path in sorted(files.items()):
-        if not task.startswith(JUDGE + "_"):
+        judge = next((name for name in JUDGES if task.startswith(name + "_")), None)
+        if judge is None:
             continue
         samples = list(read_samples(path))
         if not samples:
             continue
         strict = as_logged(samples, task)
-        concluded = rescore(samples, CONCLUDED_VERDICTS)
+        concluded = rescore(samples, CONCLUSION_READING)
         ids = sorted(strict.correct)
         gain = paired_difference(
             [strict.correct[i] for i in ids], [concluded.correct[i] for i in ids]
         )
         line = (
-            f"{folder.name}/{task}: {len(ids)} pairs; unparsed verdicts "
+            f"{folder.name}/{task}: {len(ids)} items; unparsed verdicts "
             f"{percent(strict.failed_calls / strict.calls)}% strict, "
             f"{percent(concluded.failed_calls / concluded.calls)}% concluded; verdicts for the "
             f"first-shown response {percent(concluded.first_slot_share)}% (concluded); accuracy "
@@ -117,7 +121,7 @@ def report_folder(folder: Path) -> list[str]:
             f"({gain.difference * 100:+.1f} [{gain.ci_low * 100:+.1f}, "
             f"{gain.ci_high * 100:+.1f}], p = {gain.p_value:.2g})"
         )
-        flip_task = FLIP + task[len(JUDGE) :]
+        flip_task = FLIP + task[len(judge) :]
         if flip_task in files:
             flip = as_logged(list(read_samples(files[flip_task])), flip_task)
             shared = [i for i in ids if i in flip.correct]

@@ -68,16 +68,19 @@ def test_committed_runs_ingest_and_match_lm_eval(real_data_dir, tmp_path):
 
 
 def test_committed_pairwise_verdicts_reread_under_the_conclusion_reading():
-    """benchmarks/judge_verdict_reading.py re-scores the committed pairwise judge of the 0.5B
-    (its strict re-score checked against lm-eval's per-item accuracy) under both readings."""
+    """benchmarks/judge_verdict_reading.py re-scores the committed pairwise and listwise judges
+    of the 0.5B (its strict re-score checked against lm-eval's per-item accuracy) under both
+    readings."""
     folder = RAW / "llmbar-qwen2.5-coder-0.5b-default-llamacpp"
     done = subprocess.run(
         [sys.executable, "benchmarks/judge_verdict_reading.py", str(folder)],
         capture_output=True, text=True, cwd=REPO_ROOT, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
-    neighbor = next(
-        line for line in done.stdout.splitlines() if "/judge_pairwise_llmbar_neighbor:" in line
-    )
-    assert "unparsed verdicts 67.5% strict, 31.0% concluded" in neighbor
-    assert "first-shown response 96.2%" in neighbor and "FLIP 59.7" in neighbor
+    lines = {line.split(":")[0].split("/")[1]: line for line in done.stdout.splitlines()}
+    pairwise = lines["judge_pairwise_llmbar_neighbor"]
+    assert "unparsed verdicts 67.5% strict, 31.0% concluded" in pairwise
+    assert "first-shown response 96.2%" in pairwise and "FLIP 59.7" in pairwise
+    listwise = lines["judge_listwise_llmbar_neighbor"]
+    assert "unparsed verdicts 45.5% strict, 34.3% concluded" in listwise
+    assert "accuracy 29.1 strict, 37.3 concluded" in listwise

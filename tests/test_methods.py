@@ -116,6 +116,16 @@ def test_pairwise_conclusion_reading_counts_the_verdicts_a_reasoning_concludes()
     assert concluded.parse_fail_rate == 0.0 and concluded.scores == [4.0, 2.0, 0.0]
 
 
+def test_listwise_conclusion_reading_maps_the_concluded_position_back():
+    judge = get_method("judge_listwise", verdict_reading="conclusion")
+    item = item_with(CANDIDATES, 0, "rb2:math:3")
+    shown = judge.order(item)
+    concluded = judge.score(item, [['{"REASONING": "So the best response is 2.']])
+    assert pick_best(concluded.scores) == shown[2] and concluded.parse_fail_rate == 0.0
+    strict = get_method("judge_listwise").score(item, [['{"REASONING": "the best response is 2.']])
+    assert strict.parse_fail_rate == 1.0
+
+
 def test_pairwise_logs_its_verdict_reading_only_when_it_is_not_the_papers():
     from flip_core.methods import method_from_document
 
@@ -128,6 +138,9 @@ def test_pairwise_logs_its_verdict_reading_only_when_it_is_not_the_papers():
         get_method("judge_pairwise", verdict_reading="prose")
     with pytest.raises(FlipConfigError, match="unknown settings"):
         get_method("judge_pairwise", seed=3)
+    assert get_method("judge_listwise").settings == {"seed": 1234}
+    listwise = get_method("judge_listwise", seed=7, verdict_reading="conclusion")
+    assert listwise.settings == {"seed": 7, "verdict_reading": "conclusion"}
 
 
 def test_listwise_order_is_seeded_by_item_and_spreads_the_gold_slot():

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from flip_core.errors import FlipConfigError
 from flip_core.parsing import (
-    CONCLUDED_VERDICTS,
+    CONCLUSION_READING,
     INDEX_KEYS,
     INSTRUCTION_KEYS,
     REASONING_KEYS,
@@ -656,14 +656,48 @@ CONCLUSION_CASES = [
 @pytest.mark.parametrize(("raw", "strict", "concluded", "status"), CONCLUSION_CASES)
 def test_parse_verdict_conclusion_reading(raw, strict, concluded, status):
     assert parse_verdict(raw).value == strict
-    parsed = parse_verdict(raw, CONCLUDED_VERDICTS)
+    parsed = parse_verdict(raw, CONCLUSION_READING)
     assert (parsed.value, parsed.status) == (concluded, status)
     assert parsed.raw == raw
+
+
+INDEX_CONCLUSION_CASES = [
+    _row(
+        "best-response-inside-reasoning", '{"REASONING": "It is clear. The best response is 1."', 1
+    ),
+    _row(
+        "two-conclusions-agree", '{"REASONING": "Best response: 0. So the best response is 0."}', 0
+    ),
+    _row(
+        "conclusions-disagree",
+        '{"REASONING": "The best response is 0, or rather the best response is 1."}',
+        None,
+    ),
+    _row(
+        "a-conclusion-out-of-range-spoils-it",
+        '{"REASONING": "The best response is 1. No, the best response is 7."}',
+        None,
+    ),
+    _row(
+        "an-unusable-field-still-fails", '{"REASONING": "best response is 1", "BEST": "all"}', None
+    ),
+    _row("no-conclusion", '{"REASONING": "Response 0 is longer than response 1."}', None),
+]
+
+
+@pytest.mark.parametrize(("raw", "concluded"), INDEX_CONCLUSION_CASES)
+def test_parse_index_conclusion_reading(raw, concluded):
+    assert parse_index(raw, 2).value is None  # the strict reading finds no index in any of them
+    parsed = parse_index(raw, 2, CONCLUSION_READING)
+    assert parsed.value == concluded
+    assert parsed.status is (FAILED if concluded is None else REPAIRED)
 
 
 def test_an_unknown_verdict_reading_is_a_one_line_error():
     with pytest.raises(FlipConfigError, match="unknown verdict reading 'loose'"):
         parse_verdict("B", "loose")
+    with pytest.raises(FlipConfigError, match="unknown verdict reading 'loose'"):
+        parse_index("0", 2, "loose")
 
 
 # --- parse_index ---------------------------------------------------------------------------
@@ -926,7 +960,7 @@ def test_property_parse_verdict(raw):
     _check_common(parsed, raw)
     if parsed.value is not None:
         assert parsed.value in {"A", "B"}
-    concluded = parse_verdict(raw, CONCLUDED_VERDICTS)
+    concluded = parse_verdict(raw, CONCLUSION_READING)
     _check_common(concluded, raw)
     if parsed.value is not None:  # the conclusion reading only adds where strict fails
         assert (concluded.value, concluded.status) == (parsed.value, parsed.status)
@@ -972,19 +1006,21 @@ HOSTILE_SHAPES = {
     "verdict-brackets-then-spaces": lambda: "[[response" + " " * ONE_MB,
     "response-letters": lambda: "Response A " * (ONE_MB // 11),
     "response-letter-possessives": lambda: "Response A's " * (ONE_MB // 13),
+    "best-response-is-digits": lambda: "best response is 1" * (ONE_MB // 18),
     # json-repair's worst cases left by its window: braces held open up to its limits, then words.
     "16-open-braces-then-words": lambda: "{" * 16 + " x" * (ONE_MB // 2),
     "32-open-braces-then-words": lambda: "{" * 32 + " x" * (ONE_MB // 2),
 }
 PER_PARSE_CPU_SECONDS = 1.0  # the target: well under a second (measured worst: 0.25 s)
-HARD_TIMEOUT_SECONDS = 30.0  # wall clock for five parses on a loaded machine; the old code: hours
+HARD_TIMEOUT_SECONDS = 30.0  # wall clock for six parses on a loaded machine; the old code: hours
 
 _PUBLIC_PARSERS = {
     "parse_reconstruction": parse_reconstruction,
     "parse_score": parse_score,
     "parse_verdict": parse_verdict,
-    "parse_verdict (conclusion)": lambda raw: parse_verdict(raw, CONCLUDED_VERDICTS),
+    "parse_verdict (conclusion)": lambda raw: parse_verdict(raw, CONCLUSION_READING),
     "parse_index": lambda raw: parse_index(raw, 4),
+    "parse_index (conclusion)": lambda raw: parse_index(raw, 4, CONCLUSION_READING),
 }
 
 

@@ -5,7 +5,7 @@
   wins, a verdict that does not parse wins nothing (``verdict_reading="conclusion"``, a named
   deviation, also reads the verdict a reasoning concludes with: :mod:`flip_core.parsing.answers`);
 - listwise: show all candidates in an order shuffled by a seed and the item id, map the pick
-  back; score = share of samples picking each candidate.
+  back; score = share of samples picking each candidate (``verdict_reading`` as for pairwise).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from flip_core.methods.base import (
     OutputKind,
 )
 from flip_core.parsing import (
-    STRICT_VERDICTS,
+    STRICT_READING,
     check_verdict_reading,
     parse_index,
     parse_score,
@@ -72,6 +72,12 @@ class PointwiseJudge(Method):
         return ItemScores(scores, results)
 
 
+def reading_settings(verdict_reading: str) -> dict[str, Any]:
+    """The logged setting of a judge's verdict reading. The paper's strict reading logs none,
+    as before the option existed, so documents of committed runs and of new runs are equal."""
+    return {} if verdict_reading == STRICT_READING else {"verdict_reading": verdict_reading}
+
+
 class PairwiseJudge(Method):
     """Compare every ordered pair (A, B) and (B, A); score = wins, a failed verdict wins nothing."""
 
@@ -82,16 +88,12 @@ class PairwiseJudge(Method):
     template = JUDGE_PAIRWISE
     SETTINGS = frozenset({"verdict_reading"})
 
-    def __init__(self, verdict_reading: str = STRICT_VERDICTS) -> None:
+    def __init__(self, verdict_reading: str = STRICT_READING) -> None:
         self.verdict_reading = check_verdict_reading(verdict_reading)
 
     @property
     def settings(self) -> dict[str, Any]:
-        # The paper's strict reading logs no setting, as before the option existed, so that
-        # the documents of committed runs and of new runs are the same.
-        if self.verdict_reading == STRICT_VERDICTS:
-            return {}
-        return {"verdict_reading": self.verdict_reading}
+        return reading_settings(self.verdict_reading)
 
     def calls(self, item: Item) -> list[Call]:
         return [
@@ -127,14 +129,17 @@ class ListwiseJudge(Method):
     family = MethodFamily.JUDGE
     output_kind = OutputKind.PICK
     template = JUDGE_LISTWISE
-    SETTINGS = frozenset({"seed"})
+    SETTINGS = frozenset({"seed", "verdict_reading"})
 
-    def __init__(self, seed: int = LISTWISE_SHUFFLE_SEED) -> None:
+    def __init__(
+        self, seed: int = LISTWISE_SHUFFLE_SEED, verdict_reading: str = STRICT_READING
+    ) -> None:
         self.seed = int(seed)
+        self.verdict_reading = check_verdict_reading(verdict_reading)
 
     @property
     def settings(self) -> dict[str, Any]:
-        return {"seed": self.seed}
+        return {"seed": self.seed, **reading_settings(self.verdict_reading)}
 
     @property
     def shuffle_seed(self) -> int | None:
@@ -153,7 +158,7 @@ class ListwiseJudge(Method):
     def score(self, item: Item, outputs: Sequence[Sequence[str]]) -> ItemScores:
         (call,) = self._check(item, outputs)
         (samples,) = outputs
-        parsed = [parse_index(raw, len(call.shown)) for raw in samples]
+        parsed = [parse_index(raw, len(call.shown), self.verdict_reading) for raw in samples]
         picks = [0.0] * len(item.candidates)
         for position in (p.value for p in parsed):
             if position is not None:

@@ -11,9 +11,9 @@ and the raw text, so that the store can recount parse failures and re-parse raw 
   or coerced from an irregular form (``"8/10"``, ``"Response B"``);
 - ``failed``: no usable value; ``value`` is ``None``.
 
-A pairwise verdict can also be read under a named, non-default reading
-(:data:`CONCLUDED_VERDICTS`): the verdict a reasoning concludes with, where the output holds no
-verdict field (:func:`parse_verdict`).
+A pairwise verdict or a listwise pick can also be read under a named, non-default reading
+(:data:`CONCLUSION_READING`): the answer a reasoning concludes with, where the output holds no
+answer field (:func:`parse_verdict`, :func:`parse_index`).
 
 Two rules keep repairs honest. A field that is present but unusable (``"SCORE": "N/A"``,
 ``"BETTER_RESPONSE": "A and B"``) fails: the rest of the text is not searched for a number
@@ -39,10 +39,10 @@ The parsers are in :mod:`flip_core.parsing.answers`, the shared field rule in
 """
 
 from flip_core.parsing.answers import (
-    CONCLUDED_VERDICTS,
+    CONCLUSION_READING,
     SCORE_MAX,
     SCORE_MIN,
-    STRICT_VERDICTS,
+    STRICT_READING,
     VERDICT_READINGS,
     check_verdict_reading,
     parse_index,
@@ -64,7 +64,7 @@ from flip_core.parsing.fields import (
 )
 
 __all__ = [
-    "CONCLUDED_VERDICTS",
+    "CONCLUSION_READING",
     "INDEX_KEYS",
     "INSTRUCTION_KEYS",
     "MAX_PARSED_CHARS",
@@ -72,7 +72,7 @@ __all__ = [
     "SCORE_KEYS",
     "SCORE_MAX",
     "SCORE_MIN",
-    "STRICT_VERDICTS",
+    "STRICT_READING",
     "VERDICT_KEYS",
     "VERDICT_READINGS",
     "ParseStatus",

@@ -14,17 +14,38 @@ from flip_core.parsing.fields import (
     INDEX_KEYS,
     INSTRUCTION_KEYS,
     KNOWN_KEYS,
-    MAX_PARSED_CHARS,
     SCORE_KEYS,
     VERDICT_KEYS,
     Coercion,
     Parsed,
-    ParseStatus,
     as_text,
     canonical_key,
-    has_field,
     parse_field,
 )
+
+# --- how a judge's answer is read ---------------------------------------------------------
+
+STRICT_READING = "strict"
+"""The judges' reading of the paper's protocol and the default: the answer field
+(``BETTER_RESPONSE``, ``BEST_RESPONSE_INDEX``), or prose only when the output holds no field at
+all (:mod:`flip_core.parsing`)."""
+CONCLUSION_READING = "conclusion"
+"""A named deviation for the pairwise and listwise judges: where the strict reading finds no
+answer field, the answer the text concludes with counts ("Therefore, Response A is better.",
+"The best response is 0."), when every such conclusion in it states the same answer. Small
+judges often put their answer inside the ``REASONING`` field and stop there; this reading
+measures how much of their deficit is the format rather than the judgement
+(``benchmarks/judge_verdict_reading.py``). Not for the pointwise score: a number in a reasoning
+("a score of 3 would be harsh") is not a conclusion."""
+VERDICT_READINGS = (STRICT_READING, CONCLUSION_READING)
+
+
+def check_verdict_reading(name: str) -> str:
+    """``name`` checked against :data:`VERDICT_READINGS` (a one-line error otherwise)."""
+    if name not in VERDICT_READINGS:
+        raise FlipConfigError(f"unknown verdict reading {name!r}; choose one of {VERDICT_READINGS}")
+    return name
+
 
 # --- FLIP: the inferred instruction -------------------------------------------------------
 
@@ -182,17 +203,6 @@ def _verdict_in_prose(raw: str) -> str | None:
     return match.group(1) if match else None
 
 
-STRICT_VERDICTS = "strict"
-"""The verdict reading of the paper's protocol and the default: the ``BETTER_RESPONSE`` field,
-or prose only when the output holds no field at all (:mod:`flip_core.parsing`)."""
-CONCLUDED_VERDICTS = "conclusion"
-"""A named deviation: where the strict reading fails and the output has no verdict field, the
-verdict its reasoning concludes ("Therefore, Response A is better.") counts, when every such
-conclusion in the text names the same letter. Small judges often put their verdict inside the
-``REASONING`` field and stop there; this reading measures how much of their deficit is the
-format rather than the judgement (``benchmarks/judge_verdict_reading.py``)."""
-VERDICT_READINGS = (STRICT_VERDICTS, CONCLUDED_VERDICTS)
-
 # "Response A is better", "Output (B) is clearly better", "Assistant A's answer is the better".
 # Each part is bounded or separated from the next by a different character class, so a scan is
 # linear in the text.
@@ -204,37 +214,23 @@ _VERDICT_CONCLUSION = re.compile(
 )
 
 
-def _concluded_verdict(raw: str) -> str | None:
-    """The one letter that every conclusion in the text names, or None (none, or both)."""
-    text = raw[:MAX_PARSED_CHARS]
-    letters = {m.group(1) for m in _VERDICT_CONCLUSION.finditer(text)}
-    letters |= {m.group(1) for m in _VERDICT_IN_PROSE.finditer(text)}
-    return letters.pop() if len(letters) == 1 else None
+def _concluded_verdicts(text: str) -> set[str | None]:
+    """Every letter the text concludes is better, in either phrasing."""
+    stated = {m.group(1) for m in _VERDICT_CONCLUSION.finditer(text)}
+    return stated | {m.group(1) for m in _VERDICT_IN_PROSE.finditer(text)}
 
 
-def check_verdict_reading(name: str) -> str:
-    """``name`` checked against :data:`VERDICT_READINGS` (a one-line error otherwise)."""
-    if name not in VERDICT_READINGS:
-        raise FlipConfigError(f"unknown verdict reading {name!r}; choose one of {VERDICT_READINGS}")
-    return name
-
-
-def parse_verdict(raw: str, reading: str = STRICT_VERDICTS) -> Parsed[str]:
-    """The ``BETTER_RESPONSE`` of a pairwise judgement: ``"A"`` or ``"B"``.
-
-    ``reading``: :data:`STRICT_VERDICTS` (default) or :data:`CONCLUDED_VERDICTS`, which reads
-    the reasoning's conclusion where the strict reading fails and no verdict field is present
-    (a present but unusable one still fails, as everywhere: the model answered, badly).
-    """
-    parsed = parse_field(raw, VERDICT_KEYS, _coerce_verdict, _verdict_in_prose)
-    if check_verdict_reading(reading) == STRICT_VERDICTS or not parsed.failed:
-        return parsed
-    if has_field(raw, VERDICT_KEYS):
-        return parsed
-    letter = _concluded_verdict(raw)
-    if letter is None:
-        return parsed
-    return Parsed(letter, ParseStatus.REPAIRED, raw, parsed.reasoning)
+def parse_verdict(raw: str, reading: str = STRICT_READING) -> Parsed[str]:
+    """The ``BETTER_RESPONSE`` of a pairwise judgement: ``"A"`` or ``"B"``, read as
+    ``reading`` says (:data:`VERDICT_READINGS`)."""
+    concluding = check_verdict_reading(reading) == CONCLUSION_READING
+    return parse_field(
+        raw,
+        VERDICT_KEYS,
+        _coerce_verdict,
+        _verdict_in_prose,
+        conclusions=_concluded_verdicts if concluding else None,
+    )
 
 
 # --- listwise judge: an index -------------------------------------------------------------
@@ -279,12 +275,23 @@ def _index_coercion(num_candidates: int) -> Coercion:
     return coerce
 
 
-def parse_index(raw: str, num_candidates: int) -> Parsed[int]:
-    """The ``BEST_RESPONSE_INDEX`` of a listwise judgement, in ``range(num_candidates)``."""
+def parse_index(raw: str, num_candidates: int, reading: str = STRICT_READING) -> Parsed[int]:
+    """The ``BEST_RESPONSE_INDEX`` of a listwise judgement, in ``range(num_candidates)``, read
+    as ``reading`` says (:data:`VERDICT_READINGS`)."""
     coerce = _index_coercion(num_candidates)
 
     def index_in_prose(text: str) -> int | None:
         match = _INDEX_IN_PROSE.search(text)
         return coerce(match.group(1))[0] if match else None
 
-    return parse_field(raw, INDEX_KEYS, coerce, index_in_prose)
+    def concluded_indices(text: str) -> set[int | None]:
+        return {coerce(match.group(1))[0] for match in _INDEX_IN_PROSE.finditer(text)}
+
+    concluding = check_verdict_reading(reading) == CONCLUSION_READING
+    return parse_field(
+        raw,
+        INDEX_KEYS,
+        coerce,
+        index_in_prose,
+        conclusions=concluded_indices if concluding else None,
+    )

@@ -196,12 +196,6 @@ def extract_fields(raw: str) -> _Fields:
     return _Fields(merged, ParseStatus.REPAIRED if merged else ParseStatus.FAILED)
 
 
-def has_field(raw: str, aliases: tuple[str, ...]) -> bool:
-    """Whether the output holds one of the ``aliases`` fields with a non-empty value (usable
-    or not)."""
-    return _lookup(extract_fields(raw).values, aliases) is not None
-
-
 def _lookup(fields: dict[str, Any], aliases: tuple[str, ...]) -> Any:
     for alias in aliases:
         if alias in fields and fields[alias] not in (None, ""):
@@ -263,10 +257,14 @@ def parse_field(
     coerce: Coercion,
     read_prose: Callable[[str], T | None],
     accept_bare: bool = True,
+    conclusions: Callable[[str], set[T | None]] | None = None,
 ) -> Parsed[T]:
     """The shared parsing rule (:mod:`flip_core.parsing`): field first, prose only without fields.
 
     ``accept_bare``: a short output that is nothing but a value ("8", "B") is that value.
+    ``conclusions`` (the judges' named ``conclusion`` reading, :mod:`flip_core.parsing.answers`):
+    where the field is absent and the rule above finds nothing, the values the text's
+    conclusions state, one value when they all agree (None in the set: one was unusable).
     """
     text = _bounded(raw)
     fields = extract_fields(text)
@@ -288,4 +286,8 @@ def parse_field(
             result = read_prose(text)
         if result is not None:
             return Parsed(result, ParseStatus.REPAIRED, raw, reasoning)
+    if conclusions is not None:
+        stated = conclusions(text)
+        if len(stated) == 1 and (concluded := stated.pop()) is not None:
+            return Parsed(concluded, ParseStatus.REPAIRED, raw, reasoning)
     return Parsed(None, ParseStatus.FAILED, raw, reasoning)
