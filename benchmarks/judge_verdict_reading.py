@@ -6,14 +6,14 @@ reading counts that as no verdict. This re-scores the committed pairwise- and li
 runs from their raw outputs (no model call) under both verdict readings of the judges
 (:mod:`flip_core.methods.judges`): ``strict`` (the default, what the runs report) and
 ``conclusion`` (the named deviation that also reads a concluded answer where no answer field is
-present; :mod:`flip_core.parsing`). Per run: the share of calls whose verdict did not parse, the
-share of parsed verdicts that pick the response shown first (position bias: the pairwise judge
-is asked each pair in both orders, so one that always names the first slot wins every pair once
-and ties them all; the listwise judge sees a shuffled order, so first-slot picks are right about
-half the time on pairs), strict best-of-N accuracy under each reading with the paired difference
-(bootstrap 95% interval, exact McNemar p), and, where the same folder holds the FLIP run on the
-same items, FLIP's accuracy and its paired difference against the judge read leniently: whether
-FLIP's lead survives giving the judge its prose.
+present; :mod:`flip_core.parsing`). Per run: the share of calls whose verdict did not parse;
+the share of parsed verdicts that pick the response shown first, per item and averaged (the
+store's ``first_shown_rate``, a judge's position bias: the pairwise judge is asked each pair in
+both orders, so one that always names the first slot wins every pair once and ties them all;
+the listwise judge sees a shuffled order); strict best-of-N accuracy under each reading with the
+paired difference (bootstrap 95% interval, exact McNemar p); and, where the same folder holds
+the FLIP run on the same items, FLIP's accuracy and its paired difference against the judge
+read leniently: whether FLIP's lead survives giving the judge its prose.
 
     FLIP_DATA_DIR=../shared/data .venv/bin/python benchmarks/judge_verdict_reading.py \\
         [results/raw/llmbar-qwen2.5-coder-0.5b-default-llamacpp ...]
@@ -29,7 +29,6 @@ import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from flip_core.logged_samples import LoggedSample, document_method, read_samples
 from flip_core.methods import get_method
@@ -40,26 +39,22 @@ from harness_tasks.lm_eval_output import newest_samples_files
 
 JUDGES = ("judge_pairwise", "judge_listwise")
 FLIP = "flip"
-FIRST_SLOT = ("A", 0)
-"""A parsed answer naming the response shown first: pairwise "A", listwise position 0."""
 
 
 @dataclass(frozen=True)
 class Rescored:
     """One run's items under one reading: per-item strict correctness, calls, unparsed calls,
-    and every parsed value (for a judge: its verdicts)."""
+    and per item the share of parsed verdicts naming the response shown first."""
 
     correct: dict[str, bool]
     calls: int
     failed_calls: int
-    values: list[Any]
+    first_shown: list[float]
 
     @property
-    def first_slot_share(self) -> float:
-        """Share of parsed verdicts that pick the response shown first: on pairs about 50% for a
-        judge without position bias, 100% for one that always names the first slot."""
-        verdicts = [value for value in self.values if value is not None]
-        return sum(value in FIRST_SLOT for value in verdicts) / len(verdicts) if verdicts else 0.0
+    def first_shown_rate(self) -> float | None:
+        """The store's ``first_shown_rate``: the mean over items with a parsed verdict."""
+        return sum(self.first_shown) / len(self.first_shown) if self.first_shown else None
 
 
 def rescore(samples: list[LoggedSample], reading: str | None) -> Rescored:
@@ -67,7 +62,7 @@ def rescore(samples: list[LoggedSample], reading: str | None) -> Rescored:
     logged settings kept: the listwise judge's shuffle seed)."""
     correct: dict[str, bool] = {}
     calls = failed = 0
-    values: list[Any] = []
+    first_shown: list[float] = []
     for sample in samples:
         item = sample.item
         method = document_method(sample.doc)
@@ -77,8 +72,10 @@ def rescore(samples: list[LoggedSample], reading: str | None) -> Rescored:
         correct[item.id] = is_strictly_correct(scored.scores, item.gold_index)
         calls += len(scored.calls)
         failed += sum(call.failed for call in scored.calls)
-        values += [value for call in scored.calls for value in call.values]
-    return Rescored(correct, calls, failed, values)
+        share = method.first_shown_share(scored)
+        if share is not None:
+            first_shown.append(share)
+    return Rescored(correct, calls, failed, first_shown)
 
 
 def as_logged(samples: list[LoggedSample], task: str) -> Rescored:
@@ -93,6 +90,10 @@ def as_logged(samples: list[LoggedSample], task: str) -> Rescored:
 
 def percent(value: float) -> str:
     return f"{value * 100:.1f}"
+
+
+def rate(value: float | None) -> str:
+    return "-" if value is None else f"{percent(value)}%"
 
 
 def report_folder(folder: Path) -> list[str]:
@@ -116,7 +117,8 @@ def report_folder(folder: Path) -> list[str]:
             f"{folder.name}/{task}: {len(ids)} items; unparsed verdicts "
             f"{percent(strict.failed_calls / strict.calls)}% strict, "
             f"{percent(concluded.failed_calls / concluded.calls)}% concluded; verdicts for the "
-            f"first-shown response {percent(concluded.first_slot_share)}% (concluded); accuracy "
+            f"first-shown response {rate(concluded.first_shown_rate)} (concluded); "
+            "accuracy "
             f"{percent(gain.acc_a)} strict, {percent(gain.acc_b)} concluded "
             f"({gain.difference * 100:+.1f} [{gain.ci_low * 100:+.1f}, "
             f"{gain.ci_high * 100:+.1f}], p = {gain.p_value:.2g})"

@@ -100,6 +100,7 @@ TAIL: tuple[Column, ...] = (
     Column("Best judge", lambda r: r.gain.judge.method_label if r.gain else None, shown=False),
     Column("Parse fail (%)", _metric_percent("parse_fail_rate"), "number"),
     Column("Finished (%)", _metric_percent("finished_rate"), "number"),
+    Column("First-shown picks (%)", _metric_percent("first_shown_rate"), "number"),
     Column("Tokens / item", _metric("generated_tokens_per_item"), "number"),
     Column("Forward passes / item", _metric("forward_passes_per_item"), "number", shown=False),
     Column("Acc. where shortest wrong", _metric_percent("acc_where_shortest_wrong"), "number"),

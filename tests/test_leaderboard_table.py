@@ -166,7 +166,12 @@ def test_filters_hide_unticked_values_and_search_models_only(small_store):
 
 
 def test_unknown_tokens_stay_empty_and_known_metrics_show():
-    tokens = {"generated_tokens_per_item": 120.04, "finished_rate": 0.875, "parse_fail_rate": 0.1}
+    tokens = {
+        "generated_tokens_per_item": 120.04,
+        "finished_rate": 0.875,
+        "parse_fail_rate": 0.1,
+        "first_shown_rate": 0.9625,
+    }
     rows = fake_board(
         [
             fake_row("known", "flip", {"focus": fake_cell(0.5, **tokens)}),
@@ -177,6 +182,8 @@ def test_unknown_tokens_stay_empty_and_known_metrics_show():
     frame = table_view(rows, ("focus",), TableFilters()).frame.set_index("Model")
     assert frame.loc["known", "Tokens / item"] == 120.0
     assert frame.loc["known", "Finished (%)"] == 87.5
+    assert frame.loc["known", "First-shown picks (%)"] == 96.2
+    assert _missing(frame.loc["unknown", "First-shown picks (%)"])  # not a judge: no such rate
     assert _missing(frame.loc["unknown", "Tokens / item"])
     assert _missing(frame.loc["unknown", "Length-controlled"])  # not computed yet
 

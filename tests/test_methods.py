@@ -126,6 +126,23 @@ def test_listwise_conclusion_reading_maps_the_concluded_position_back():
     assert strict.parse_fail_rate == 1.0
 
 
+def test_first_shown_share_measures_a_judges_position_bias():
+    item = item_with(CANDIDATES[:3], 0)
+    pairwise = get_method("judge_pairwise")
+    _, fair = run("judge_pairwise", item)  # answers by content: each pair names each slot once
+    assert pairwise.first_shown_share(fair) == 0.5
+    always_a = pairwise.score(item, [['{"BETTER_RESPONSE": "A"}']] * 5 + [["no idea"]])
+    assert pairwise.first_shown_share(always_a) == 1.0  # the unparsed call does not count
+    assert not is_strictly_correct(always_a.scores, 0)  # every pair a tie
+    nothing = pairwise.score(item, [["?"]] * 6)
+    assert pairwise.first_shown_share(nothing) is None
+    listwise = get_method("judge_listwise")
+    picked_first = listwise.score(item, [['{"BEST_RESPONSE_INDEX": 0}']])
+    assert listwise.first_shown_share(picked_first) == 1.0
+    _, flip = run("flip", item)
+    assert get_method("flip").first_shown_share(flip) is None  # FLIP picks no shown slot
+
+
 def test_pairwise_logs_its_verdict_reading_only_when_it_is_not_the_papers():
     from flip_core.methods import method_from_document
 

@@ -40,6 +40,9 @@ def test_rows_are_the_boards_with_intervals_gain_and_pooled_accuracy(small_store
     assert (single["pooled_low"], single["pooled_high"]) == (cell.ci_low, cell.ci_high)
     chance = next(r for r in records if r["model"].startswith("chance"))
     assert chance["pooled"] == chance["pooled_low"] == chance["pooled_high"]  # an expected value
+    # the content judge answers by content, so each pair's two orders name each slot once
+    pairwise = next(r for r in records if r["method"] == "judge_pairwise")
+    assert pairwise["first_shown_rate"] == 0.5 and flip["first_shown_rate"] is None
 
 
 def test_table_prints_each_domain_with_its_interval(small_store, capsys):
@@ -50,6 +53,10 @@ def test_table_prints_each_domain_with_its_interval(small_store, capsys):
     assert columns[:6] == ["model", "method", "backend", "profile", "neighbor", "average"]
     flip = next(line for line in lines if re.search(r"\sflip\s", line))
     assert re.search(r"\d+\.\d \[\d+\.\d, \d+\.\d\]", flip)
+    assert "first shown" in columns
+    pairwise = next(line for line in lines if re.search(r"\sjudge_pairwise\s", line))
+    shown = columns.index("first shown")
+    assert re.split(r"\s{2,}", pairwise)[shown] == "50.0"
 
 
 def test_an_unknown_domain_is_one_line(small_store, capsys):

@@ -27,15 +27,14 @@ DESCRIPTION = (
     "domain's strict accuracy with its 95% bootstrap interval, the Average (plain mean of the "
     "domains, the sort key), the pooled accuracy over all items with its interval, FLIP's "
     "relative gain over the best judge of the same model with the exact McNemar p-value on "
-    "the items both scored, parse failures, finished calls, generated tokens and forward "
-    "passes per item; then the reference rows (chance, length rules, reported numbers)."
+    "the items both scored, parse failures, finished calls, the judges' answers naming the "
+    "response shown first (position bias), generated tokens and forward passes per item; then "
+    "the reference rows (chance, length rules, reported numbers)."
 )
-COST_METRICS = (
-    "parse_fail_rate",
-    "finished_rate",
-    "generated_tokens_per_item",
-    "forward_passes_per_item",
-)
+RATE_METRICS = ("parse_fail_rate", "finished_rate", "first_shown_rate")
+"""Per-call rates of a row (in %): parse failures, calls finished by themselves, and a judge's
+answers naming the candidate shown first (position bias)."""
+COST_METRICS = ("generated_tokens_per_item", "forward_passes_per_item")
 
 
 def register(kinds: argparse._SubParsersAction) -> None:
@@ -90,7 +89,7 @@ def _record(row: BoardRow, domains: Sequence[str]) -> dict[str, Any]:
         "flip_gain_percent": row.gain.relative if row.gain else None,
         "flip_gain_p": row.gain.p_value if row.gain else None,
     }
-    costs = {name: row.metric(name) for name in COST_METRICS}
+    costs = {name: row.metric(name) for name in (*RATE_METRICS, *COST_METRICS)}
     return identity | setting | cells | summary | costs
 
 
@@ -127,7 +126,8 @@ def pooled_accuracy(row: BoardRow, domains: Sequence[str]) -> Interval | None:
 
 def format_table(rows: Sequence[BoardRow], domains: Sequence[str]) -> str:
     header = ["model", "method", "backend", "profile", *domains, "average", "pooled"]
-    header += ["gain vs best judge", "parse fail", "finished", "tokens/item", "passes/item"]
+    header += ["gain vs best judge", "parse fail", "finished", "first shown"]
+    header += ["tokens/item", "passes/item"]
     lines = [header]
     for record in records(rows, domains):
         lines.append(
@@ -140,14 +140,16 @@ def format_table(rows: Sequence[BoardRow], domains: Sequence[str]) -> str:
                 percent(record["average"]),
                 _interval(record, "pooled"),
                 _gain(record),
-                *(percent(record[m]) for m in COST_METRICS[:2]),
-                *(_number(record[m]) for m in COST_METRICS[2:]),
+                *(percent(record[m]) for m in RATE_METRICS),
+                *(_number(record[m]) for m in COST_METRICS),
             ]
         )
     note = (
         "\naccuracies and rates in %, strict best-of-N [95% bootstrap interval]; average: plain "
         "mean of the domains (the sort key); pooled: all items; gain: relative to the best judge "
-        "of the same model, profile and backend, p: exact McNemar on the items both scored\n"
+        "of the same model, profile and backend, p: exact McNemar on the items both scored; "
+        "first shown: a judge's parsed answers naming the response shown first (near 50 on "
+        "pairs without position bias)\n"
     )
     return aligned_columns(lines) + "\n" + note
 

@@ -122,6 +122,10 @@ class Method:
     request_type: ClassVar[str] = "generate_until"
     extra_metrics: ClassVar[tuple[str, ...]] = ()
     supports_sampling: ClassVar[bool] = False
+    first_shown_answer: ClassVar[Any] = None
+    """The parsed answer that names the candidate shown first (the pairwise judge's ``"A"``,
+    the listwise judge's position 0); None for methods that do not pick among shown
+    candidates. :meth:`first_shown_share` counts it: a judge's position bias."""
 
     # --- the protocol -------------------------------------------------------------------
 
@@ -192,6 +196,21 @@ class Method:
         sampled: bool,
     ) -> dict[str, float]:
         return {}
+
+    def first_shown_share(self, scored: ItemScores) -> float | None:
+        """Share of an item's parsed answers that name the candidate shown first; None where
+        nothing parsed or the method does not pick (:attr:`first_shown_answer`).
+
+        Why it is worth a column: the pairwise judge asks both orders of every pair, so a judge
+        that always names the first slot wins each pair once, a tie, and strict accuracy calls
+        it wrong; on pairs an unbiased judge is near 50%.
+        """
+        if self.first_shown_answer is None:
+            return None
+        answers = [value for call in scored.calls for value in call.values if value is not None]
+        if not answers:
+            return None
+        return sum(answer == self.first_shown_answer for answer in answers) / len(answers)
 
     def call_annotations(self, item: Item) -> list[dict[str, Any] | None]:
         """What the method did to each call beyond asking it (a guard's decision), for the

@@ -87,6 +87,7 @@ class PairwiseJudge(Method):
     output_kind = OutputKind.VERDICT
     template = JUDGE_PAIRWISE
     SETTINGS = frozenset({"verdict_reading"})
+    first_shown_answer = "A"
 
     def __init__(self, verdict_reading: str = STRICT_READING) -> None:
         self.verdict_reading = check_verdict_reading(verdict_reading)
@@ -130,6 +131,7 @@ class ListwiseJudge(Method):
     output_kind = OutputKind.PICK
     template = JUDGE_LISTWISE
     SETTINGS = frozenset({"seed", "verdict_reading"})
+    first_shown_answer = 0
 
     def __init__(
         self, seed: int = LISTWISE_SHUFFLE_SEED, verdict_reading: str = STRICT_READING

@@ -261,6 +261,9 @@ def run_metrics(prepared: PreparedRun) -> dict[str, Any]:
         metrics = {k: v for k, v in metrics.items() if k not in intervals}
         if prepared.method.generative and tokens_known:
             metrics |= _cost_metrics(costs, prepared.sampled)
+        first_shown = prepared.method.first_shown_share(scored)
+        if first_shown is not None:
+            metrics["first_shown_rate"] = first_shown
         if isinstance(prepared.method, FlipLikelihoodMethod):
             if item_units:
                 metrics |= prepared.method.per_token_metrics(metrics, item_units)

@@ -25,6 +25,7 @@ from flip_store.schema import MetricRow, ModelRow, RunRow
 CELL_METRICS = (
     "parse_fail_rate",
     "finished_rate",
+    "first_shown_rate",
     "generated_tokens_per_item",
     "forward_passes_per_item",
     "acc_where_shortest_wrong",
