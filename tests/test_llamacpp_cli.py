@@ -32,7 +32,8 @@ def test_flip_score_and_flipll_rerank_run_on_llamacpp(tmp_path, model_env):
     assert len(rewards) == 2 and all(0.0 <= reward <= 1.0 for reward in rewards)
 
     prompts = tmp_path / "prompts.jsonl"
-    prompts.write_text(json.dumps({"id": "sea", "instruction": INSTRUCTION, "responses": [RECIPE, HAIKU]}) + "\n")  # fmt: skip
+    prompt_row = {"id": "sea", "instruction": INSTRUCTION, "responses": [RECIPE, HAIKU]}
+    prompts.write_text(json.dumps(prompt_row) + "\n")
     reranked = run_command(
         "flip", "rerank", "--backend", "llamacpp", "--model", "default", "--profile", "cpu",
         "--method", "flipll", "--input", str(prompts), "--output", str(tmp_path / "picks.jsonl"),
