@@ -1,18 +1,22 @@
-"""What every ``flip report`` shares: its store and output options, and aligned text tables."""
+"""What every ``flip report`` shares: its store, selection and output options, and text tables
+(aligned columns for a terminal, Markdown for a README)."""
 
 from __future__ import annotations
 
 import argparse
+import functools
+import html
 import io
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flip_cli.commands.store import add_db_option
 
 if TYPE_CHECKING:
     from flip_core.selection import Interval
 
-FORMATS = ("table", "csv", "json")
+FORMATS = ("table", "markdown", "csv", "json")
+T = TypeVar("T")
 
 
 def add_report(
@@ -31,12 +35,57 @@ def add_report(
 
 
 def add_report_options(parser: argparse.ArgumentParser) -> None:
-    """``--db``, ``--benchmark`` (default llmbar) and ``--format`` (table, csv or json)."""
+    """``--db``, ``--benchmark`` (default llmbar), ``--backend`` and ``--profile`` (which model
+    rows), and ``--format`` (table, markdown, csv or json)."""
     add_db_option(parser)
     parser.add_argument(
         "--benchmark", default="llmbar", help="rb2, llmbar or demo (default: llmbar)"
     )
+    parser.add_argument(
+        "--backend", help="only model rows of this backend (hf, llamacpp, vllm); references stay"
+    )
+    parser.add_argument("--profile", help="only model rows of this decoding profile")
     parser.add_argument("--format", choices=FORMATS, default="table")
+
+
+Setting = tuple[str | None, str | None]
+"""A row's (backend, profile); (None, None) for a reference row (a rule, a reported number)."""
+
+
+def selected_rows(
+    args: argparse.Namespace, rows: Sequence[T], setting: Callable[[T], Setting]
+) -> list[T]:
+    """The rows ``--backend`` and ``--profile`` keep (reference rows always stay); a one-line
+    error where they leave no model row."""
+    wanted = ((args.backend, 0), (args.profile, 1))
+
+    def kept(row: T) -> bool:
+        values = setting(row)
+        return all(c is None or values[i] is None or values[i] == c for c, i in wanted)
+
+    chosen = [row for row in rows if kept(row)]
+    if (args.backend or args.profile) and not any(setting(row) != (None, None) for row in chosen):
+        from flip_store.database import FlipStoreError
+
+        asked = " and ".join(
+            f"{name} {value}"
+            for name, value in (("backend", args.backend), ("profile", args.profile))
+            if value
+        )
+        raise FlipStoreError(
+            f"no {args.benchmark} row of the store has {asked}; `flip runs` lists the stored runs"
+        )
+    return chosen
+
+
+def renderer(
+    fmt: str, table: Callable[..., str], csv: Callable[..., str], json: Callable[..., str]
+) -> Callable[..., str]:
+    """The report's renderer for ``--format``: its table as aligned columns or as Markdown
+    (the same cells; ``table`` takes ``columns=``), its CSV or its JSON."""
+    if fmt == "markdown":
+        return functools.partial(table, columns=markdown_table)
+    return {"table": table, "csv": csv, "json": json}[fmt]
 
 
 def no_full_runs(benchmark: str) -> Exception:
@@ -89,3 +138,17 @@ def aligned_columns(lines: Sequence[Sequence[str]]) -> str:
     return "\n".join(
         "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines
     )
+
+
+def markdown_table(lines: Sequence[Sequence[str]]) -> str:
+    """Rows of cells as a Markdown table, the first row its header. Cells are escaped, since a
+    model name comes from whoever submitted it: HTML (``<``, ``>``, ``&``) as entities, and
+    ``|``, a backslash or a line break cannot break the table."""
+
+    def cell(text: str) -> str:
+        escaped = html.escape(text, quote=False).replace("\\", "\\\\").replace("|", "\\|")
+        return " ".join(escaped.split()) or " "
+
+    header, *body = lines
+    rows = [header, ["---"] * len(header), *body]
+    return "\n".join("| " + " | ".join(cell(c) for c in row) + " |" for row in rows)

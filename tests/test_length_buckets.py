@@ -302,3 +302,13 @@ def test_figure_of_the_store_and_of_an_empty_report(small_store):
     assert len(length_accuracy_figure(length_report(small_store, "llmbar")).data) == 4
     empty = length_accuracy_figure(LengthReport("llmbar", 4, (), ())).to_plotly()
     assert not empty.data and empty.layout.annotations[0].text == EMPTY_MESSAGE
+
+
+def test_markdown_table_and_a_profile_filter(small_store, capsys):
+    url = str(small_store.url)
+    assert flip("--db", url, "--format", "markdown") == 0
+    out = capsys.readouterr().out
+    assert "| model | method | profile | backend | 2 words | 9 words |" in out
+    assert "| always the longest |" in out  # a rule's row is a reference: it stays
+    assert flip("--db", url, "--profile", "paper") != 0
+    assert "no llmbar row of the store has profile paper" in one_error_line(capsys)

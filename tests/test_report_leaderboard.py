@@ -83,3 +83,34 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(small_store, capsys, m
         os.dup2(saved, 1)
         os.close(saved)
     assert code == 141 and capsys.readouterr().err == ""
+
+
+def test_markdown_is_the_same_table_for_a_readme(small_store, capsys):
+    url = str(small_store.url)
+    _, table, _ = report(capsys, "--db", url, "--domains", "neighbor")
+    code, markdown, _ = report(capsys, "--db", url, "--domains", "neighbor", "--format", "markdown")
+    assert code == 0
+    header, rule, *rows = markdown.split("\n\n")[0].splitlines()
+    assert header.startswith("| model | method | backend | profile | neighbor | average |")
+    assert set(rule.replace("|", "").split()) == {"---"}
+    plain = [re.split(r"\s{2,}", line) for line in table.split("\n\n")[0].splitlines()]
+    assert [line.strip("| ").split(" | ") for line in [header, *rows]] == plain
+    assert markdown.split("\n\n")[1] == table.split("\n\n")[1]  # the same note
+
+
+def test_backend_and_profile_keep_their_model_rows_and_every_reference(small_store, capsys):
+    url = str(small_store.url)
+    code, out, _ = report(capsys, "--db", url, "--profile", "default", "--format", "json")
+    records = json.loads(out)
+    assert code == 0 and {r["kind"] for r in records} >= {"model", "rule"}
+    code, _, err = report(capsys, "--db", url, "--backend", "vllm")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "no llmbar row of the store has backend vllm" in err
+
+
+def test_markdown_cells_cannot_break_the_table_or_inject_html():
+    from flip_cli.report_format import markdown_table
+
+    text = markdown_table([["model", "acc"], ['evil | <img src=x onerror="a"> \\ new\nline', "1"]])
+    row = text.splitlines()[2]
+    assert row == r'| evil \| &lt;img src=x onerror="a"&gt; \\ new line | 1 |'

@@ -78,3 +78,15 @@ def test_an_empty_store_is_one_error_line(tmp_path, capsys):
     assert main(["report", "length-control", "--db", url]) != 0
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("flip: error: the store holds no full run")
+
+
+def test_markdown_table_keeps_the_rows_a_backend_selects(small_store, capsys):
+    url = str(small_store.url)
+    assert main(["report", "length-control", "--db", url, "--format", "markdown"]) == 0
+    out = capsys.readouterr().out
+    assert "| model | method | profile | backend | n | accuracy |" in out
+    backend = next(line for line in out.splitlines() if "| flip |" in line).split(" | ")[3]
+    assert main(["report", "length-control", "--db", url, "--backend", backend]) == 0
+    assert "  flip  " in capsys.readouterr().out
+    assert main(["report", "length-control", "--db", url, "--backend", "nowhere"]) != 0
+    assert "has backend nowhere" in capsys.readouterr().err

@@ -141,3 +141,14 @@ def test_report_without_probe_runs_or_of_an_unknown_benchmark_is_one_line(
         code, _, err = report(capsys, *args)
         (line,) = err.strip().splitlines()
         assert code == 2 and line.startswith("flip: error: ") and fragment in line
+
+
+def test_report_markdown_and_a_backend_filter(probed_store, capsys):
+    url = str(probed_store.url)
+    code, out, _ = report(capsys, "--db", url, "--format", "markdown")
+    assert code == 0
+    header = next(line for line in out.splitlines() if line.startswith("| model"))
+    assert header.split(" | ")[4:6] == ["probe", "n"]
+    assert "| flip | default |" in out and "| hack_restate | 2 | 100.0 | 0.0 |" in out
+    code, _, err = report(capsys, "--db", url, "--backend", "vllm")
+    assert code == 2 and "no llmbar row of the store has backend vllm" in err

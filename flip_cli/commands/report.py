@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from flip_cli.commands import report_leaderboard, report_length_control, report_robustness
@@ -13,7 +15,9 @@ from flip_cli.report_format import (
     aligned_columns,
     csv_text,
     no_full_runs,
+    renderer,
     row_fields,
+    selected_rows,
 )
 
 if TYPE_CHECKING:
@@ -70,12 +74,22 @@ def run_length(args: argparse.Namespace) -> int:
     report = length_report(engine, args.benchmark, buckets)
     if not report.rows:
         raise no_full_runs(args.benchmark)
-    render = {"table": format_table, "csv": format_csv, "json": format_json}[args.format]
+    rows = selected_rows(args, report.rows, _setting)
+    report = dataclasses.replace(report, rows=tuple(rows))
+    render = renderer(args.format, format_table, format_csv, format_json)
     print(render(report), end="")
     return 0
 
 
-def format_table(report: LengthReport) -> str:
+def _setting(row: LengthAccuracyRow) -> tuple[str | None, str | None]:
+    """A length rule's row is a reference row: no backend or profile of a model."""
+    return (None, None) if row.kind == "rule" else (row.backend, row.profile)
+
+
+def format_table(
+    report: LengthReport,
+    columns: Callable[[Sequence[Sequence[str]]], str] = aligned_columns,
+) -> str:
     """One line per model and method, one column per bucket (accuracy in % [95% interval]).
 
     Two header lines: each bucket's word range, then how many items it holds.
@@ -88,7 +102,7 @@ def format_table(report: LengthReport) -> str:
         cells = zip(row.accuracy, report.buckets, strict=True)
         cells_text = [_cell(accuracy, bucket.items) for accuracy, bucket in cells]
         lines.append([row.model, row.method, row.profile, row.backend, *cells_text])
-    table = aligned_columns(lines)
+    table = columns(lines)
     title = (
         f"{report.benchmark}: strict best-of-N accuracy in % [95% bootstrap interval] by length "
         f"of the chosen response in words, {report.items} items in {len(report.buckets)} "

@@ -12,11 +12,18 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from flip_cli.percent_text import percent, percent_interval
-from flip_cli.report_format import add_report, aligned_columns, csv_text, no_full_runs
+from flip_cli.report_format import (
+    add_report,
+    aligned_columns,
+    csv_text,
+    no_full_runs,
+    renderer,
+    selected_rows,
+)
 
 if TYPE_CHECKING:
     from flip_core.selection import Interval
@@ -64,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
     rows = sort_rows(board_rows(reader, args.benchmark, domains))
     if not any(row.kind is RowKind.MODEL for row in rows):
         raise no_full_runs(args.benchmark)
-    render = {"table": format_table, "csv": format_csv, "json": format_json}[args.format]
+    rows = selected_rows(args, rows, lambda row: (row.backend, row.profile))
+    render = renderer(args.format, format_table, format_csv, format_json)
     print(render(rows, domains), end="")
     return 0
 
@@ -124,7 +132,11 @@ def pooled_accuracy(row: BoardRow, domains: Sequence[str]) -> Interval | None:
     return binary_bootstrap_interval(sum(round(cell.value * (cell.n or 0)) for cell in cells), n)
 
 
-def format_table(rows: Sequence[BoardRow], domains: Sequence[str]) -> str:
+def format_table(
+    rows: Sequence[BoardRow],
+    domains: Sequence[str],
+    columns: Callable[[Sequence[Sequence[str]]], str] = aligned_columns,
+) -> str:
     header = ["model", "method", "backend", "profile", *domains, "average", "pooled"]
     header += ["gain vs best judge", "parse fail", "finished", "first shown"]
     header += ["tokens/item", "passes/item"]
@@ -151,7 +163,7 @@ def format_table(rows: Sequence[BoardRow], domains: Sequence[str]) -> str:
         "first shown: a judge's parsed answers naming the response shown first (near 50 on "
         "pairs without position bias)\n"
     )
-    return aligned_columns(lines) + "\n" + note
+    return columns(lines) + "\n" + note
 
 
 def format_csv(rows: Sequence[BoardRow], domains: Sequence[str]) -> str:

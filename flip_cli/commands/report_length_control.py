@@ -5,7 +5,9 @@ backend."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from flip_cli.percent_text import percent_interval
@@ -15,7 +17,9 @@ from flip_cli.report_format import (
     csv_text,
     interval_fields,
     no_full_runs,
+    renderer,
     row_fields,
+    selected_rows,
 )
 
 if TYPE_CHECKING:
@@ -56,7 +60,9 @@ def run(args: argparse.Namespace) -> int:
     )
     if not report.rows:
         raise no_full_runs(args.benchmark)
-    render = {"table": format_table, "csv": format_csv, "json": format_json}[args.format]
+    rows = selected_rows(args, report.rows, lambda r: (r.row.backend, r.row.profile))
+    report = dataclasses.replace(report, rows=tuple(rows))
+    render = renderer(args.format, format_table, format_csv, format_json)
     print(render(report), end="")
     return 0
 
@@ -72,7 +78,10 @@ def _verdict(row: LengthControlRow) -> str:
     return "yes" if beats else "no"
 
 
-def format_table(report: LengthControlReport) -> str:
+def format_table(
+    report: LengthControlReport,
+    columns: Callable[[Sequence[Sequence[str]]], str] = aligned_columns,
+) -> str:
     lines = [
         [
             "model",
@@ -120,7 +129,7 @@ def format_table(report: LengthControlReport) -> str:
         f"{report.benchmark}: length-controlled accuracy, pooled over each row's domains "
         "(the leaderboard's runs)"
     )
-    return "\n".join([title, "", aligned_columns(lines), "", *notes]) + "\n"
+    return "\n".join([title, "", columns(lines), "", *notes]) + "\n"
 
 
 def _slope(slope: float, bounds: tuple[float, float] | None) -> str:

@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from flip_cli.percent_text import percent
-from flip_cli.report_format import add_report, aligned_columns, csv_text, row_fields
+from flip_cli.report_format import (
+    add_report,
+    aligned_columns,
+    csv_text,
+    renderer,
+    row_fields,
+    selected_rows,
+)
 
 if TYPE_CHECKING:
     from flip_store.read.robustness import ProbeDrop, RobustnessRow
@@ -49,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
             f"the store holds no probe run of {args.benchmark} beside its clean run; run a "
             f"_hack_* task (e.g. flip_{args.benchmark}_neighbor_hack_pad) and `flip ingest` it"
         )
-    render = {"table": format_table, "csv": format_csv, "json": format_json}[args.format]
+    rows = selected_rows(args, rows, lambda row: (row.backend, row.profile))
+    render = renderer(args.format, format_table, format_csv, format_json)
     print(render(args.benchmark, rows), end="")
     return 0
 
@@ -86,7 +95,11 @@ def _drop_fields(drop: ProbeDrop) -> dict[str, Any]:
     }
 
 
-def format_table(benchmark: str, rows: list[RobustnessRow]) -> str:
+def format_table(
+    benchmark: str,
+    rows: list[RobustnessRow],
+    columns: Callable[[Sequence[Sequence[str]]], str] = aligned_columns,
+) -> str:
     """Aligned columns; accuracies and drops in % / points, p to two significant digits."""
     header = ["model", "method", "profile", "backend", "probe", "n", "clean", "probed"]
     lines = [[*header, "drop [95% CI]", "p"]]
@@ -106,7 +119,7 @@ def format_table(benchmark: str, rows: list[RobustnessRow]) -> str:
                 f"{record['mcnemar_p']:.2g}",
             ]
         )
-    table = aligned_columns(lines)
+    table = columns(lines)
     title = (
         f"{benchmark}: strict best-of-N accuracy (%) clean and under each probe, on the items "
         "both runs scored"
