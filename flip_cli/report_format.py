@@ -52,16 +52,25 @@ Setting = tuple[str | None, str | None]
 """A row's (backend, profile); (None, None) for a reference row (a rule, a reported number)."""
 
 
+def backend_and_profile(row: Any) -> Setting:
+    """The setting of a row that carries ``backend`` and ``profile`` (None on references)."""
+    return row.backend, row.profile
+
+
 def selected_rows(
-    args: argparse.Namespace, rows: Sequence[T], setting: Callable[[T], Setting]
+    args: argparse.Namespace,
+    rows: Sequence[T],
+    setting: Callable[[T], Setting] = backend_and_profile,
 ) -> list[T]:
     """The rows ``--backend`` and ``--profile`` keep (reference rows always stay); a one-line
     error where they leave no model row."""
-    wanted = ((args.backend, 0), (args.profile, 1))
+
+    def matches(chosen: str | None, value: str | None) -> bool:
+        return chosen is None or value is None or value == chosen
 
     def kept(row: T) -> bool:
-        values = setting(row)
-        return all(c is None or values[i] is None or values[i] == c for c, i in wanted)
+        backend, profile = setting(row)
+        return matches(args.backend, backend) and matches(args.profile, profile)
 
     chosen = [row for row in rows if kept(row)]
     if (args.backend or args.profile) and not any(setting(row) != (None, None) for row in chosen):

@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     rows = sort_rows(board_rows(reader, args.benchmark, domains))
     if not any(row.kind is RowKind.MODEL for row in rows):
         raise no_full_runs(args.benchmark)
-    rows = selected_rows(args, rows, lambda row: (row.backend, row.profile))
+    rows = selected_rows(args, rows)
     render = renderer(args.format, format_table, format_csv, format_json)
     print(render(rows, domains), end="")
     return 0

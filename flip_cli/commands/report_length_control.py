@@ -14,6 +14,7 @@ from flip_cli.percent_text import percent_interval
 from flip_cli.report_format import (
     add_report,
     aligned_columns,
+    backend_and_profile,
     csv_text,
     interval_fields,
     no_full_runs,
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if not report.rows:
         raise no_full_runs(args.benchmark)
-    rows = selected_rows(args, report.rows, lambda r: (r.row.backend, r.row.profile))
+    rows = selected_rows(args, report.rows, lambda r: backend_and_profile(r.row))
     report = dataclasses.replace(report, rows=tuple(rows))
     render = renderer(args.format, format_table, format_csv, format_json)
     print(render(report), end="")

@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
             f"the store holds no probe run of {args.benchmark} beside its clean run; run a "
             f"_hack_* task (e.g. flip_{args.benchmark}_neighbor_hack_pad) and `flip ingest` it"
         )
-    rows = selected_rows(args, rows, lambda row: (row.backend, row.profile))
+    rows = selected_rows(args, rows)
     render = renderer(args.format, format_table, format_csv, format_json)
     print(render(args.benchmark, rows), end="")
     return 0

@@ -109,7 +109,7 @@ class GuardedFlip(_Guarded, FlipMethod):
     supports_sampling = True
     extra_metrics = FlipMethod.extra_metrics + _Guarded.GUARD_METRICS
 
-    SETTINGS = frozenset({"similarity", "on_parse_failure", "policy"})
+    SETTINGS = FlipMethod.SETTINGS | {"policy"}
 
     def __init__(self, policy: str = GUARD_POLICY, **flip_settings: Any) -> None:
         super().__init__(**flip_settings)
@@ -137,7 +137,7 @@ class GuardedFlipLikelihood(_Guarded, FlipLikelihoodMethod):
     label = "FLIP-likelihood + restatement guard"
     extra_metrics = FlipLikelihoodMethod.extra_metrics + _Guarded.GUARD_METRICS
 
-    SETTINGS = frozenset({"policy"})
+    SETTINGS = FlipLikelihoodMethod.SETTINGS | {"policy"}
 
     def __init__(self, policy: str = GUARD_POLICY) -> None:
         self._set_policy(policy)
