@@ -5,13 +5,13 @@ F1). A response that repeats the instruction's words makes that reconstruction e
 or not it does what the instruction asks. This measures, without a model call, how far that
 explains the committed runs. Per item, each candidate's *instruction coverage* is the share of
 the instruction's words (SQuAD-normalised, counted with multiplicity) that occur in the
-candidate: the recall side of the same F1 (:func:`flip_core.similarity.token_f1`). The item's
-*echo verdict* says which candidate covers most: the chosen one alone (``echo favours the
-chosen``), a rejected one covering strictly more than the chosen (``echo favours the
-rejected``), or the chosen tied at the top with a rejected one (``tied``). The header line of a
-folder counts the verdicts per LLMBar subset, and how many of the echo-favours-rejected items
-are also length-adversarial (the rejected candidate that covers most is longer than the
-chosen), to tell echo from length.
+candidate: the recall side of the same F1
+(:func:`flip_core.similarity.instruction_coverage`). The item's *echo verdict* says which
+candidate covers most: the chosen one alone (``echo favours the chosen``), a rejected one
+covering strictly more than the chosen (``echo favours the rejected``), or the chosen tied at
+the top with a rejected one (``tied``). A folder's first lines count the verdicts per LLMBar
+subset, and in how many echo-favours-rejected items that rejected candidate is also the longer
+one (there echo and length point the same way).
 
 Then per method of the folder's clean runs (probe variants edit the candidates), pooled over
 the subsets it ran on (one line per subset with ``--by-subset``): strict accuracy on all items
@@ -41,18 +41,13 @@ from pathlib import Path
 from flip_core.items import Item
 from flip_core.logged_samples import read_samples
 from flip_core.selection import bootstrap_interval, is_strictly_correct
-from flip_core.similarity import token_f1
+from flip_core.similarity import instruction_coverage
 from harness_tasks.lm_eval_output import newest_samples_files
 
 FAVOURS_CHOSEN = "echo favours the chosen"
 FAVOURS_REJECTED = "echo favours the rejected"
 TIED = "tied"
 VERDICTS = (FAVOURS_CHOSEN, FAVOURS_REJECTED, TIED)
-
-
-def instruction_coverage(candidate: str, instruction: str) -> float:
-    """The share of the instruction's words that occur in ``candidate`` (multiset recall)."""
-    return token_f1(candidate, instruction).recall
 
 
 def echo_verdict(item: Item) -> tuple[str, bool]:

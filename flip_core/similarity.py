@@ -68,6 +68,18 @@ def f1_similarity(prediction: str, reference: str) -> float:
     return token_f1(prediction, reference).f1
 
 
+def instruction_coverage(response: str, instruction: str) -> float:
+    """The share of the instruction's words (normalised, with multiplicity) that occur in the
+    response: the recall side of :func:`token_f1` with the instruction as reference.
+
+    Not a reward: a diagnostic of *instruction echo*. A response that repeats the instruction's
+    words makes FLIP's reconstruction easy whether or not it does what was asked, and on
+    LLMBar's GPTOut and Manual pairs the rejected response usually covers more
+    (docs/method.md, section 10).
+    """
+    return token_f1(response, instruction).recall
+
+
 def rouge_l_similarity(prediction: str, reference: str) -> float:
     """ROUGE-L F-measure (longest common subsequence), via Google's ``rouge-score`` package.
 

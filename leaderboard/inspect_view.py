@@ -12,8 +12,10 @@ its name, so a newly registered method shows with no change here:
 
 Whether each call finished by itself (or was cut at the token limit) is shown where known;
 ties at the top score are marked (strict accuracy counts them wrong, so nothing is "picked");
-a probe run's edited candidate text is shown under the candidate it changed. All text is
-escaped.
+a probe run's edited candidate text is shown under the candidate it changed. Each candidate
+also shows how much of the instruction's wording it repeats (its instruction coverage): FLIP
+favours candidates that echo the instruction, right or wrong (docs/method.md, section 10). All
+text is escaped.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from flip_core.methods import OutputKind
 from flip_core.parsing import Parsed, parse_index, parse_score, parse_verdict
 from flip_core.probes import PROBES
 from flip_core.restatement import GuardDecision
+from flip_core.similarity import instruction_coverage
 from flip_store.read.items import CallView, ItemDetail, RunOnItem
 from leaderboard.catalog import method_label, output_kind
 from leaderboard.escaping import escape_text, highlight_shared_words
@@ -215,6 +218,11 @@ def _badges(runs: Sequence[RunOnItem], position: int, gold: bool) -> str:
     return "".join(badges)
 
 
+def _coverage(text: str, instruction: str) -> str:
+    share = instruction_coverage(text, instruction)
+    return f"<div class='flip-status'>repeats {share:.0%} of the instruction's words</div>"
+
+
 def render_item(detail: ItemDetail, runs: Sequence[RunOnItem] | None = None) -> str:
     """The item as HTML: the instruction once, then every candidate with each run's view
     (``runs``: those runs only; default every run in ``detail``)."""
@@ -232,7 +240,7 @@ def render_item(detail: ItemDetail, runs: Sequence[RunOnItem] | None = None) -> 
         ]
         cards.append(
             f"<div class='flip-card{' gold' if gold else ''}'>"
-            f"{_badges(shown_runs, position, gold)}"
+            f"{_badges(shown_runs, position, gold)}{_coverage(candidate.text, item.instruction)}"
             f"{_response_html(candidate.text)}{''.join(edits)}{''.join(notes)}</div>"
         )
     return (

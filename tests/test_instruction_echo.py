@@ -13,6 +13,7 @@ import pytest
 from conftest import REPO_ROOT
 
 from flip_core.items import Item
+from flip_core.similarity import instruction_coverage
 
 SCRIPT = REPO_ROOT / "benchmarks" / "instruction_echo.py"
 
@@ -31,13 +32,13 @@ def item(chosen: str, rejected: str, gold_index: int = 0) -> Item:
     return Item("t:x:0", "Write a short poem about the sea.", candidates, gold_index)
 
 
-def test_coverage_is_the_share_of_instruction_words_in_the_candidate(echo):
+def test_coverage_is_the_share_of_instruction_words_in_the_candidate():
     # SQuAD normalisation drops "a"/"the" and punctuation: the instruction's words are
     # write, short, poem, about, sea.
-    assert echo.instruction_coverage("The sea, the sea!", "Write a short poem about the sea.") == (
+    assert instruction_coverage("The sea, the sea!", "Write a short poem about the sea.") == (
         pytest.approx(1 / 5)
     )
-    assert echo.instruction_coverage("", "Write a poem.") == 0.0
+    assert instruction_coverage("", "Write a poem.") == 0.0
 
 
 @pytest.mark.parametrize(

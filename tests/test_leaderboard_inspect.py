@@ -61,6 +61,22 @@ def test_a_guarded_reconstruction_shows_the_guard_and_whether_the_call_finished(
     assert "picked by" in html
 
 
+def test_each_candidate_shows_how_much_of_the_instruction_it_repeats():
+    detail = ItemDetail(
+        ItemView("llmbar:gptout:0", "llmbar", "gptout", INSTRUCTION, 0, "local", "sha"),
+        [
+            CandidateView(0, "Cold drops on red leaves", 24, True, None),
+            CandidateView(1, "A haiku about autumn: rain", 26, False, None),
+        ],
+        [],
+    )
+    html = render_item(detail)
+    # the instruction's words: write, haiku, about, autumn, rain ("a" is dropped as in F1)
+    first, second = html.split("candidate 1")
+    assert "repeats 0% of the instruction's words" in first
+    assert "repeats 80% of the instruction's words" in second
+
+
 def test_guard_text_speaks_for_every_policy_and_names_an_unreadable_record():
     response = f"{INSTRUCTION}\n\nCold drops on red leaves"
     assert guard_text(guard(INSTRUCTION, response, "strip").to_dict()).startswith(
