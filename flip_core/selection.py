@@ -117,17 +117,42 @@ def binary_bootstrap_interval(
     items per bucket and one that does not. (The random stream differs from
     :func:`bootstrap_interval`'s, so the two agree in distribution, not digit for digit.)
     """
-    if n <= 0:
-        raise FlipConfigError("cannot compute an interval over zero items")
-    if not 0 <= successes <= n:
-        raise FlipConfigError(f"successes must be in [0, {n}], got {successes}")
+    return mean_rate_interval([(successes, n)], confidence, resamples, seed)
+
+
+def mean_rate_interval(
+    counts: Sequence[tuple[int, int]],
+    confidence: float = 0.95,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> Interval:
+    """The plain mean of several groups' 0/1 rates (``counts``: (successes, n) per group), with
+    a stratified percentile bootstrap: items are resampled within each group, as the groups
+    were sampled, each draw an exact binomial as in :func:`binary_bootstrap_interval` (which is
+    the one-group case, digit for digit).
+
+    RewardBench-style averages weigh each subset equally whatever its size, so the pooled
+    interval does not describe them; this is their interval. ``n`` of the result counts the
+    items of all groups.
+    """
+    if not counts:
+        raise FlipConfigError("cannot compute an interval over zero groups")
+    for successes, n in counts:
+        if n <= 0:
+            raise FlipConfigError("cannot compute an interval over zero items")
+        if not 0 <= successes <= n:
+            raise FlipConfigError(f"successes must be in [0, {n}], got {successes}")
     if not 0 < confidence < 1:
         raise FlipConfigError(f"confidence must be in (0, 1), got {confidence}")
     rng = np.random.default_rng(seed)
-    means = rng.binomial(n, successes / n, size=resamples) / n
+    means = np.zeros(resamples)
+    for successes, n in counts:
+        means += rng.binomial(n, successes / n, size=resamples) / n
+    means /= len(counts)
     alpha = (1 - confidence) / 2
     low, high = np.quantile(means, [alpha, 1 - alpha])
-    return Interval(successes / n, float(low), float(high), n)
+    value = sum(successes / n for successes, n in counts) / len(counts)
+    return Interval(value, float(low), float(high), sum(n for _, n in counts))
 
 
 @dataclass(frozen=True)

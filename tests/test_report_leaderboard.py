@@ -31,6 +31,9 @@ def test_rows_are_the_boards_with_intervals_gain_and_pooled_accuracy(small_store
     assert flip["pooled_n"] == sum(counts.values())
     assert flip["pooled"] == sum(flip[d] * n for d, n in counts.items()) / flip["pooled_n"]
     assert flip["pooled_low"] <= flip["pooled"] <= flip["pooled_high"]
+    # the Average's interval resamples within each domain: it holds the plain mean
+    assert flip["average"] == sum(flip[d] for d in counts) / 2
+    assert flip["average_low"] <= flip["average"] <= flip["average_high"]
     assert flip["best_judge"] == "judge_pairwise" and flip["flip_gain_p"] is not None
     # sorted as the tab sorts: by the Average, rows without one last
     averages = [r["average"] for r in records if r["average"] is not None]
@@ -40,6 +43,9 @@ def test_rows_are_the_boards_with_intervals_gain_and_pooled_accuracy(small_store
     assert (single["pooled_low"], single["pooled_high"]) == (cell.ci_low, cell.ci_high)
     chance = next(r for r in records if r["model"].startswith("chance"))
     assert chance["pooled"] == chance["pooled_low"] == chance["pooled_high"]  # an expected value
+    assert chance["average"] == chance["average_low"] == chance["average_high"]
+    reported = [r for r in records if r["kind"] != "model" and r["neighbor_n"] is None]
+    assert reported and all(r["average_low"] is None for r in reported)  # reported: no count
     # the content judge answers by content, so each pair's two orders name each slot once
     pairwise = next(r for r in records if r["method"] == "judge_pairwise")
     assert pairwise["first_shown_rate"] == 0.5 and flip["first_shown_rate"] is None

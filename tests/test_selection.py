@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from flip_core.errors import FlipConfigError
 from flip_core.selection import (
     Interval,
     best_of_n_accuracy,
+    binary_bootstrap_interval,
     bootstrap_interval,
     is_strictly_correct,
+    mean_rate_interval,
     pick_best,
     tie_aware_credit,
     top_indices,
@@ -142,6 +145,45 @@ def test_bootstrap_interval_empty_raises():
 def test_bootstrap_interval_confidence_outside_unit_interval_raises(confidence):
     with pytest.raises(FlipConfigError, match="confidence"):
         bootstrap_interval([0.0, 1.0], confidence=confidence)
+
+
+# --- mean_rate_interval (the Average's interval) -------------------------------------------
+
+
+def test_one_group_is_the_binary_interval_digit_for_digit():
+    assert mean_rate_interval([(37, 92)]) == binary_bootstrap_interval(37, 92)
+
+
+def test_the_mean_weighs_groups_equally_not_by_items():
+    interval = mean_rate_interval([(90, 100), (0, 10)])
+    assert interval.value == pytest.approx(0.45)  # pooled would be 90 / 110 = 0.82
+    assert interval.n == 110
+    assert interval.low <= 0.45 <= interval.high
+
+
+def test_the_small_group_sets_the_width_as_a_stratified_bootstrap_would():
+    # 5 of 10 and 50 of 100: sd of the mean = 0.5 * sqrt(0.25/10 + 0.25/100) = 0.083, so a 95%
+    # interval about 0.33 wide; resampling 110 items without strata would give about 0.19.
+    interval = mean_rate_interval([(5, 10), (50, 100)], resamples=4000)
+    assert 0.26 <= interval.high - interval.low <= 0.40
+    # the same figure by resampling items within each group
+    rng = np.random.default_rng(1)
+    small, large = np.array([1.0] * 5 + [0.0] * 5), np.array([1.0] * 50 + [0.0] * 50)
+    means = [
+        (rng.choice(small, 10).mean() + rng.choice(large, 100).mean()) / 2 for _ in range(4000)
+    ]
+    low, high = np.quantile(means, [0.025, 0.975])
+    assert interval.low == pytest.approx(low, abs=0.03)
+    assert interval.high == pytest.approx(high, abs=0.03)
+
+
+@pytest.mark.parametrize(
+    ("counts", "message"),
+    [([], "zero groups"), ([(1, 2), (0, 0)], "zero items"), ([(3, 2)], "successes")],
+)
+def test_mean_rate_interval_refuses_impossible_counts(counts, message):
+    with pytest.raises(FlipConfigError, match=message):
+        mean_rate_interval(counts)
 
 
 # --- best_of_n_accuracy --------------------------------------------------------------------

@@ -32,11 +32,12 @@ if TYPE_CHECKING:
 DESCRIPTION = (
     "The Leaderboard tab's rows for a benchmark: per model, method, profile and backend, each "
     "domain's strict accuracy with its 95% bootstrap interval, the Average (plain mean of the "
-    "domains, the sort key), the pooled accuracy over all items with its interval, FLIP's "
-    "relative gain over the best judge of the same model with the exact McNemar p-value on "
-    "the items both scored, parse failures, finished calls, the judges' answers naming the "
-    "response shown first (position bias), generated tokens and forward passes per item; then "
-    "the reference rows (chance, length rules, reported numbers)."
+    "domains, the sort key) with its interval (items resampled within each domain), the pooled "
+    "accuracy over all items with its interval, FLIP's relative gain over the best judge of the "
+    "same model with the exact McNemar p-value on the items both scored, parse failures, finished "
+    "calls, the judges' answers naming the response shown first (position bias), generated tokens "
+    "and forward passes per item; then the reference rows (chance, length rules, reported "
+    "numbers)."
 )
 RATE_METRICS = ("parse_fail_rate", "finished_rate", "first_shown_rate")
 """Per-call rates of a row (in %): parse failures, calls finished by themselves, and a judge's
@@ -87,8 +88,11 @@ def _record(row: BoardRow, domains: Sequence[str]) -> dict[str, Any]:
     setting = {"parameters": row.parameters, "profile": row.profile, "backend": row.backend}
     cells = {k: v for d in domains for k, v in _cell_fields(row.cells.get(d), d).items()}
     pooled = pooled_accuracy(row, domains)
+    average = average_interval(row, domains)
     summary = {
         "average": row.average,
+        "average_low": average.low if average else None,
+        "average_high": average.high if average else None,
         "pooled": pooled.value if pooled else None,
         "pooled_low": pooled.low if pooled else None,
         "pooled_high": pooled.high if pooled else None,
@@ -113,23 +117,51 @@ def _cell_fields(cell: Score | None, domain: str) -> dict[str, Any]:
     }
 
 
+def _counted_cells(row: BoardRow, domains: Sequence[str]) -> list[Score] | None:
+    """The row's cells of ``domains`` when it has each of them with its item count."""
+    cells = [cell for domain in domains if (cell := row.cells.get(domain)) and cell.n]
+    return cells if cells and len(cells) == len(domains) else None
+
+
+def _expected_value(cells: Sequence[Score]) -> bool:
+    """Whether the cells are expected values (chance), not counts of correct items."""
+    return all(cell.ci_low == cell.ci_high == cell.value for cell in cells)
+
+
 def pooled_accuracy(row: BoardRow, domains: Sequence[str]) -> Interval | None:
     """Accuracy over every item of the row's domains (each domain weighed by its items, unlike
     the Average), with the same bootstrap interval as a cell's; None unless the row has every
     domain with its item count."""
     from flip_core.selection import Interval, binary_bootstrap_interval
 
-    cells = [cell for domain in domains if (cell := row.cells.get(domain)) and cell.n]
-    if not cells or len(cells) != len(domains):
+    cells = _counted_cells(row, domains)
+    if cells is None:
         return None
     n = sum(cell.n or 0 for cell in cells)
     if len(cells) == 1 and cells[0].ci_low is not None and cells[0].ci_high is not None:
         return Interval(cells[0].value, cells[0].ci_low, cells[0].ci_high, n)  # the cell itself
-    if all(cell.ci_low == cell.ci_high == cell.value for cell in cells):
-        # an expected value (chance), not a count of correct items: its mean, no spread
+    if _expected_value(cells):
         mean = sum(cell.value * (cell.n or 0) for cell in cells) / n
-        return Interval(mean, mean, mean, n)
+        return Interval(mean, mean, mean, n)  # no spread
     return binary_bootstrap_interval(sum(round(cell.value * (cell.n or 0)) for cell in cells), n)
+
+
+def average_interval(row: BoardRow, domains: Sequence[str]) -> Interval | None:
+    """The Average (plain mean of the domains) with its stratified bootstrap interval
+    (:func:`flip_core.selection.mean_rate_interval`: items resampled within each domain);
+    None unless the row has every domain with its item count (reported rows have none)."""
+    from flip_core.selection import Interval, mean_rate_interval
+
+    cells = _counted_cells(row, domains)
+    if cells is None:
+        return None
+    if len(cells) == 1:
+        return pooled_accuracy(row, domains)  # the cell itself
+    n = sum(cell.n or 0 for cell in cells)
+    if _expected_value(cells):
+        mean = sum(cell.value for cell in cells) / len(cells)
+        return Interval(mean, mean, mean, n)
+    return mean_rate_interval([(round(cell.value * (cell.n or 0)), cell.n or 0) for cell in cells])
 
 
 def format_table(
@@ -149,7 +181,7 @@ def format_table(
                 record["backend"] or "-",
                 record["profile"] or "-",
                 *(_interval(record, d) for d in domains),
-                percent(record["average"]),
+                _interval(record, "average"),
                 _interval(record, "pooled"),
                 _gain(record),
                 *(percent(record[m]) for m in RATE_METRICS),
@@ -158,10 +190,10 @@ def format_table(
         )
     note = (
         "\naccuracies and rates in %, strict best-of-N [95% bootstrap interval]; average: plain "
-        "mean of the domains (the sort key); pooled: all items; gain: relative to the best judge "
-        "of the same model, profile and backend, p: exact McNemar on the items both scored; "
-        "first shown: a judge's parsed answers naming the response shown first (near 50 on "
-        "pairs without position bias)\n"
+        "mean of the domains (the sort key; its interval resamples items within each domain); "
+        "pooled: all items; gain: relative to the best judge of the same model, profile and "
+        "backend, p: exact McNemar on the items both scored; first shown: a judge's parsed answers"
+        " naming the response shown first (near 50 on pairs without position bias)\n"
     )
     return columns(lines) + "\n" + note
 
