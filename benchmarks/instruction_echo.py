@@ -96,7 +96,8 @@ def report_folder(folder: Path, by_subset: bool) -> list[str]:
             item = sample.item
             if sample.doc.get("variant", "none") != "none" or item.gold_index is None:
                 continue
-            verdicts.setdefault(item.id, (item.domain, *echo_verdict(item)))
+            if item.id not in verdicts:  # a property of the item: once, not once per method
+                verdicts[item.id] = (item.domain, *echo_verdict(item))
             right = is_strictly_correct(sample.rescore().scores, item.gold_index)
             methods[sample.doc["method"]].append((item.id, item.domain, right))
     if not verdicts:
@@ -136,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", nargs="*", type=Path, help="lm-eval output folders")
     parser.add_argument(
-        "--by-subset", action="store_true", help="one line per run and LLMBar subset"
+        "--by-subset", action="store_true", help="the lines of each method per LLMBar subset"
     )
     args = parser.parse_args(argv)
     folders = args.folders or sorted(p for p in Path("results/raw").iterdir() if p.is_dir())
