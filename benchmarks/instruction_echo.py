@@ -38,6 +38,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
+from flip_core.errors import FlipError
 from flip_core.items import Item
 from flip_core.logged_samples import read_samples
 from flip_core.selection import bootstrap_interval, is_strictly_correct
@@ -141,9 +142,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     folders = args.folders or sorted(p for p in Path("results/raw").iterdir() if p.is_dir())
-    for folder in folders:
-        for line in report_folder(folder, args.by_subset):
-            print(line, flush=True)
+    try:
+        for folder in folders:
+            for line in report_folder(folder, args.by_subset):
+                print(line, flush=True)
+    except FlipError as error:  # a broken or foreign samples file: one line, no traceback
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

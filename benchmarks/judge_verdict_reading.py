@@ -30,6 +30,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from flip_core.errors import FlipError
 from flip_core.logged_samples import LoggedSample, document_method, read_samples
 from flip_core.methods import get_method
 from flip_core.paired import paired_difference
@@ -144,9 +145,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folders", nargs="*", type=Path, help="lm-eval output folders")
     args = parser.parse_args(argv)
     folders = args.folders or sorted(p for p in Path("results/raw").iterdir() if p.is_dir())
-    for folder in folders:
-        for line in report_folder(folder):
-            print(line, flush=True)
+    try:
+        for folder in folders:
+            for line in report_folder(folder):
+                print(line, flush=True)
+    except FlipError as error:  # a broken or foreign samples file: one line, no traceback
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        return 2
     return 0
 
 
