@@ -73,16 +73,22 @@ def test_committed_flip_runs_follow_instruction_echo():
     assert "the chosen longer: 71.0 [54.8, 87.1] (31) against 25.0" in flipll[1]
 
 
-def test_a_broken_samples_file_is_one_line_and_no_traceback(tmp_path):
+@pytest.mark.parametrize(
+    ("script", "task"),
+    [("instruction_echo.py", "flip"), ("judge_verdict_reading.py", "judge_pairwise")],
+)
+def test_a_broken_samples_file_is_one_line_and_no_traceback(tmp_path, script, task):
+    """Both analysis scripts over committed runs end on a foreign samples file the way the
+    flip command does: one line naming the file and line, exit 2."""
     run = tmp_path / "run"
     run.mkdir()
-    (run / "samples_flip_llmbar_neighbor_2026-01-01T00-00-00.jsonl").write_text(
+    (run / f"samples_{task}_llmbar_neighbor_2026-01-01T00-00-00.jsonl").write_text(
         '{"doc": {"item_id": 3}}\n'
     )
     done = subprocess.run(
-        [sys.executable, str(SCRIPT), str(tmp_path)],
+        [sys.executable, str(REPO_ROOT / "benchmarks" / script), str(tmp_path)],
         capture_output=True, text=True, cwd=REPO_ROOT, check=False,
     )  # fmt: skip
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr.startswith("instruction_echo.py: error: ") and ":1: " in done.stderr
+    assert done.stderr.startswith(f"{script}: error: ") and ":1: " in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
