@@ -46,6 +46,26 @@ def test_bad_invocations_fail_with_one_line(args, fragment):
     assert_one_line_error(run_flip(*args), fragment)
 
 
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["ingest", "{tmp}/no-such-folder"], "no-such-folder does not exist"),
+        (["ingest", "{tmp}"], "no lm-eval results_*.json files below"),
+        (
+            ["ingest-rerank", "{tmp}/no-such.jsonl", "--input", "{tmp}/no-input.jsonl"],
+            "cannot read",
+        ),
+    ],
+)
+def test_bad_store_input_creates_no_database(tmp_path, args, fragment):
+    """A mistyped path must not leave an empty store behind (or create tables on a shared
+    PostgreSQL host): the input is read before the store is opened."""
+    db = tmp_path / "new.db"
+    args = [arg.format(tmp=tmp_path) for arg in args]
+    assert_one_line_error(run_flip(*args, "--db", f"sqlite:///{db}"), fragment)
+    assert not db.exists()
+
+
 @pytest.mark.model
 def test_score_file_end_to_end_with_the_bundled_model(tmp_path, model_env):
     items = tmp_path / "items.jsonl"

@@ -48,10 +48,11 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
 
 def run_ingest(args: argparse.Namespace) -> int:
     from flip_store.database import open_engine
-    from flip_store.ingest import ingest_path
+    from flip_store.ingest import ingest_files
+    from harness_tasks.lm_eval_output import find_results_files
 
-    engine = open_engine(args.db, create=True)
-    report = ingest_path(engine, args.path)
+    files = list(find_results_files(Path(args.path)))  # a bad path fails before the store opens
+    report = ingest_files(open_engine(args.db, create=True), files)
     print(
         f"\n{len(report.stored)} stored, {len(report.unchanged)} already stored, "
         f"{len(report.skipped)} skipped, {len(report.rejected)} rejected"
@@ -61,10 +62,10 @@ def run_ingest(args: argparse.Namespace) -> int:
 
 def run_ingest_rerank(args: argparse.Namespace) -> int:
     from flip_store.database import open_engine
-    from flip_store.ingest.reranks import ingest_rerank
+    from flip_store.ingest.reranks import prepare_rerank, store_rerank
 
-    engine = open_engine(args.db, create=True)
-    done = ingest_rerank(engine, args.results, args.input)
+    prepared = prepare_rerank(args.results, args.input)  # bad input fails before the store opens
+    done = store_rerank(open_engine(args.db, create=True), prepared)
     state = "stored" if done.stored else "already stored"
     print(f"{state}: {done.task} ({done.prompts} prompts, {done.refused} refused)")
     return 0

@@ -64,9 +64,32 @@ class RerankIngest:
     refused: int
 
 
+@dataclass(frozen=True)
+class PreparedRerank:
+    """A ``flip rerank`` output validated against its input, ready for one transaction."""
+
+    run: RunRow
+    model: dict[str, Any]
+    prompts: dict[str, RerankPrompt]
+    scored: list[dict[str, Any]]
+    rows: int
+
+    @property
+    def counts(self) -> tuple[int, int]:
+        """All prompts and the refused ones, as :class:`RerankIngest` reports them."""
+        return self.rows, self.rows - len(self.scored)
+
+
 def ingest_rerank(engine: Engine, results: Path, input_file: Path) -> RerankIngest:
     """Validate ``results`` (a ``flip rerank`` output) against ``input_file`` and store it in
     one transaction; an identical file already stored changes nothing."""
+    return store_rerank(engine, prepare_rerank(results, input_file))
+
+
+def prepare_rerank(results: Path, input_file: Path) -> PreparedRerank:
+    """Everything before the store: read and check both files, build the run and model rows.
+    ``flip ingest-rerank`` calls it before it opens, and so creates, the store, so that bad
+    input creates no database."""
     rows = _read_rows(results)
     prompts = {prompt.id: prompt for prompt in load_rerank_prompts(input_file)}
     method = _one(rows, "method", results)
@@ -79,18 +102,23 @@ def ingest_rerank(engine: Engine, results: Path, input_file: Path) -> RerankInge
     check_storable(ModelRow, model, "the model")
     run = _run_row(rows, method, settings, input_file, results)
     check_storable_row(run, "the run")
-    counts = (len(rows), len(rows) - len(scored))
+    return PreparedRerank(run, model, prompts, scored, len(rows))
+
+
+def store_rerank(engine: Engine, prepared: PreparedRerank) -> RerankIngest:
+    """Write a prepared reranking run in one transaction, unless the same run is stored."""
+    run, model, prompts, scored = prepared.run, prepared.model, prepared.prompts, prepared.scored
     with session_scope(engine) as session:
         stored = select(RunRow.id).where(RunRow.fingerprint == run.fingerprint)
         if session.scalar(stored) is not None:
-            return RerankIngest(run.task, False, *counts)
+            return RerankIngest(run.task, False, *prepared.counts)
         _store_items(session, [prompts[row["id"]] for row in scored], run.benchmark)
         insert_missing(session, ModelRow, [model], ["name"])
         run.model_id = session.scalar(select(ModelRow.id).where(ModelRow.name == model["name"]))
         session.add(run)
         session.flush()
-        _store_results(session, run.id, scored, prompts, len(rows))
-    return RerankIngest(run.task, True, *counts)
+        _store_results(session, run.id, scored, prompts, prepared.rows)
+    return RerankIngest(run.task, True, *prepared.counts)
 
 
 def _settings(rows: list[dict[str, Any]], path: Path) -> dict[str, Any]:

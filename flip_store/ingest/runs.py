@@ -12,7 +12,7 @@ being reported again for every run.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,7 +39,17 @@ def ingest_path(
     engine: Engine, path: str | Path, progress: Callable[[str], None] = print
 ) -> IngestReport:
     """Ingest every lm-eval results file below ``path`` (or ``path`` itself)."""
-    files = list(find_results_files(Path(path)))
+    return ingest_files(engine, list(find_results_files(Path(path))), progress)
+
+
+def ingest_files(
+    engine: Engine,
+    files: Sequence[tuple[Path, str | None]],
+    progress: Callable[[str], None] = print,
+) -> IngestReport:
+    """Ingest the results files that :func:`find_results_files` listed (each with its problem,
+    if any). Separate from :func:`ingest_path` so that ``flip ingest`` can list them before it
+    opens, and so creates, the store: a path that holds no results creates no database."""
     check_writable(engine)
     report = IngestReport()
 
